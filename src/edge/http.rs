@@ -1,0 +1,76 @@
+//! HTTP plumbing: JSON responses, the error shape and its status codes, and
+//! reading a JSON body within the size limit.
+
+use crate::error::ApiError;
+use crate::input::{JsonObject, MAX_BODY_BYTES};
+use serde::Serialize;
+use worker::{console_error, Request, Response};
+
+/// The HTTP status of each error.
+pub fn status(e: &ApiError) -> u16 {
+    match e {
+        ApiError::Invalid { .. } => 400,
+        ApiError::Unauthorized => 401,
+        ApiError::NotFound { .. } => 404,
+        ApiError::MethodNotAllowed => 405,
+        ApiError::Conflict { .. } => 409,
+        ApiError::PayloadTooLarge { .. } => 413,
+        ApiError::UnsupportedMediaType => 415,
+        ApiError::Unavailable => 503,
+    }
+}
+
+pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Response, ApiError> {
+    let resp = Response::from_json(value).map_err(unavailable("serialising a response"))?;
+    let resp = resp.with_status(status);
+    let _ = resp.headers().set("Cache-Control", "no-store");
+    Ok(resp)
+}
+
+/// Renders `{"error":{"code","message","field"}}` with the mapped status.
+pub fn error_response(e: &ApiError) -> worker::Result<Response> {
+    let resp = Response::from_json(&e.body())?.with_status(status(e));
+    resp.headers().set("Cache-Control", "no-store")?;
+    if matches!(e, ApiError::Unauthorized) {
+        resp.headers().set("WWW-Authenticate", "Bearer")?;
+    }
+    Ok(resp)
+}
+
+/// Logs a storage or runtime failure and turns it into a 503.
+pub fn unavailable<E: std::fmt::Display>(context: &'static str) -> impl Fn(E) -> ApiError {
+    move |e| {
+        console_error!("{context}: {e}");
+        ApiError::Unavailable
+    }
+}
+
+/// Reads a JSON object body: `application/json`, at most 64 KiB.
+pub async fn read_json(req: &mut Request) -> Result<JsonObject, ApiError> {
+    let content_type = req
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::invalid("unreadable_body", "the request body could not be read"))?;
+    JsonObject::parse(&body)
+}

@@ -1,0 +1,47 @@
+//! The edge shell: the Workers entry point. Compiled only for `wasm32`.
+//!
+//! It reads the request, routes it with the core's [`route`], calls the
+//! core, and talks to KV and D1. It is the only place that reads the clock
+//! ([`now`]) or draws random bytes ([`random`]). Handlers return
+//! `Result<Response, ApiError>`; [`http::error_response`] maps errors to
+//! statuses, so no bad input can ever surface as a 500.
+
+mod admin;
+mod auth;
+mod cache;
+mod http;
+mod random;
+mod redirect;
+mod store;
+
+use crate::error::ApiError;
+use crate::route::{route, Method, Route};
+use crate::time::Millis;
+use worker::{event, Context, Env, Request, Response, Result};
+
+/// Binding names, as in `wrangler.toml`.
+pub const DB: &str = "DB";
+pub const LINKS_KV: &str = "LINKS";
+
+/// The current time. The only clock read in the crate.
+pub fn now() -> Millis {
+    worker::Date::now().as_millis() as Millis
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let method = Method::parse(req.method().as_ref());
+    let path = req.path();
+    let outcome = match route(method, &path) {
+        Route::Redirect(slug) => return redirect::handle(&req, &env, &ctx, slug, method).await,
+        Route::NotFound => return redirect::not_found_page(),
+        Route::Health => http::json(200, &serde_json::json!({"status": "ok"})),
+        Route::ApiNotFound => Err(ApiError::NotFound { what: "route" }),
+        Route::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
+        api => admin::handle(req, &env, api).await,
+    };
+    match outcome {
+        Ok(resp) => Ok(resp),
+        Err(e) => http::error_response(&e),
+    }
+}

@@ -1,0 +1,28 @@
+//! linkcredit: influencer-marketing attribution at the edge.
+//!
+//! The crate has two halves (see `ARCHITECTURE.md`):
+//!
+//! * the **pure core**: every module below except [`edge`]. It has no
+//!   `worker` dependency, never reads the clock (time is always a parameter)
+//!   and never draws randomness itself (random bytes are passed in). It is
+//!   compiled and tested natively with plain `cargo test`.
+//! * the **edge shell**, [`edge`], compiled only for `wasm32`. It parses
+//!   requests, calls the core, and reads and writes KV and D1.
+
+pub mod click;
+pub mod destination;
+pub mod error;
+pub mod ids;
+pub mod input;
+pub mod link;
+pub mod names;
+pub mod page;
+pub mod roster;
+pub mod route;
+pub mod slug;
+pub mod time;
+pub mod ua;
+pub mod utm;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;

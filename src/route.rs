@@ -1,0 +1,130 @@
+//! The worker's route table: method and path to a [`Route`].
+//!
+//! Routing is a pure function so it is tested natively, costs nothing on the
+//! redirect hot path (no router is built per request), and lets every API
+//! miss answer with the JSON error shape instead of a plain-text 404/405.
+
+/// The HTTP methods the worker distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+    Other,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Method {
+        match s {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    Health,
+    /// `GET`/`HEAD /{slug}`; the slug is not yet validated.
+    Redirect(&'a str),
+    CreateInfluencer,
+    ListInfluencers,
+    CreateCampaign,
+    ListCampaigns,
+    CreateLink,
+    ListLinks,
+    GetLink(&'a str),
+    PatchLink(&'a str),
+    DeleteLink(&'a str),
+    LinkStats(&'a str),
+    /// An API path that exists, with the wrong method (JSON 405).
+    MethodNotAllowed,
+    /// An unknown API path (JSON 404).
+    ApiNotFound,
+    /// Anything else (HTML 404 page).
+    NotFound,
+}
+
+/// Routes a request. `path` is the URL path, without query.
+pub fn route(method: Method, path: &str) -> Route<'_> {
+    use Method::*;
+    use Route::*;
+    if let Some(api) = path.strip_prefix("/api/") {
+        let segs: Vec<&str> = api.trim_end_matches('/').split('/').collect();
+        let by_method = |get: Route<'static>, post: Route<'static>| match method {
+            Get => get,
+            Post => post,
+            _ => MethodNotAllowed,
+        };
+        return match segs.as_slice() {
+            ["v1", "influencers"] => by_method(ListInfluencers, CreateInfluencer),
+            ["v1", "campaigns"] => by_method(ListCampaigns, CreateCampaign),
+            ["v1", "links"] => by_method(ListLinks, CreateLink),
+            ["v1", "links", slug] => match method {
+                Get => GetLink(slug),
+                Patch => PatchLink(slug),
+                Delete => DeleteLink(slug),
+                _ => MethodNotAllowed,
+            },
+            ["v1", "links", slug, "stats"] => match method {
+                Get => LinkStats(slug),
+                _ => MethodNotAllowed,
+            },
+            _ => ApiNotFound,
+        };
+    }
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    match (method, rest) {
+        (Get | Head, "healthz") => Health,
+        (_, "") => NotFound,
+        (Get | Head, slug) if !slug.contains('/') => Redirect(slug),
+        _ => NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Method::*;
+    use super::Route::*;
+    use super::*;
+
+    fn check(method: Method, path: &str, expected: Route<'_>) {
+        assert_eq!(route(method, path), expected, "{method:?} {path}");
+    }
+
+    #[test]
+    fn table() {
+        check(Get, "/healthz", Health);
+        check(Get, "/sarah-serum", Redirect("sarah-serum"));
+        check(Head, "/sarah-serum", Redirect("sarah-serum"));
+        check(Get, "/sarah-serum/", Redirect("sarah-serum"));
+        check(Post, "/sarah-serum", NotFound);
+        check(Get, "/", NotFound);
+        check(Get, "/a/b", NotFound);
+        check(Post, "/api/v1/influencers", CreateInfluencer);
+        check(Get, "/api/v1/influencers", ListInfluencers);
+        check(Post, "/api/v1/campaigns", CreateCampaign);
+        check(Get, "/api/v1/campaigns/", ListCampaigns);
+        check(Post, "/api/v1/links", CreateLink);
+        check(Get, "/api/v1/links", ListLinks);
+        check(Get, "/api/v1/links/abc", GetLink("abc"));
+        check(Patch, "/api/v1/links/abc", PatchLink("abc"));
+        check(Delete, "/api/v1/links/abc", DeleteLink("abc"));
+        check(Put, "/api/v1/links/abc", MethodNotAllowed);
+        check(Get, "/api/v1/links/abc/stats", LinkStats("abc"));
+        check(Delete, "/api/v1/links", MethodNotAllowed);
+        check(Get, "/api/v1/nothing", ApiNotFound);
+        check(Get, "/api/v2/links", ApiNotFound);
+    }
+}

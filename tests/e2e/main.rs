@@ -1,0 +1,13 @@
+//! End-to-end tests: the real worker under `wrangler dev` (workerd, local KV
+//! and D1), driven over HTTP.
+//!
+//! `scripts/e2e.sh` builds the worker, starts it on a free port with fresh
+//! local state, and runs this binary with `LINKCREDIT_BASE_URL` set. Tests
+//! run in parallel against one worker, so each one creates its own
+//! influencers, campaigns and links under unique names.
+
+mod support;
+
+mod admin_api;
+mod clicks;
+mod redirect;

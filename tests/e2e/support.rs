@@ -1,0 +1,193 @@
+//! The HTTP client and helpers the end-to-end tests share.
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: HashMap<String, Vec<String>>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// Asserts the `{"error":{"code","message","field"}}` shape.
+    pub fn assert_error(&self, status: u16, code: &str, field: Option<&str>) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        let v = self.json();
+        assert_eq!(v["error"]["code"], code, "body: {}", self.body);
+        assert_eq!(v["error"]["field"].as_str(), field, "body: {}", self.body);
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "body: {}",
+            self.body
+        );
+    }
+}
+
+pub fn base() -> String {
+    std::env::var("LINKCREDIT_BASE_URL").expect("LINKCREDIT_BASE_URL is set by scripts/e2e.sh")
+}
+
+pub fn admin_token() -> String {
+    std::env::var("LINKCREDIT_ADMIN_TOKEN").unwrap_or_else(|_| "dev-admin-token".into())
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// Sends one request. `headers` are added as given.
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+    let url = format!("{}{}", base(), path);
+    let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    let agent = agent();
+    let result = match body {
+        Some(b) => agent.run(builder.body(b.to_owned()).unwrap()),
+        None => agent.run(builder.body(()).unwrap()),
+    };
+    let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let mut headers: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in resp.headers() {
+        headers
+            .entry(k.as_str().to_ascii_lowercase())
+            .or_default()
+            .push(v.to_str().unwrap_or("").to_owned());
+    }
+    let status = resp.status().as_u16();
+    let body = if method == "HEAD" {
+        String::new()
+    } else {
+        resp.body_mut().read_to_string().unwrap_or_default()
+    };
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(path: &str, headers: &[(&str, &str)]) -> Resp {
+    request("GET", path, headers, None)
+}
+
+/// An admin call with a JSON body (or none).
+pub fn admin(method: &str, path: &str, body: Option<Value>) -> Resp {
+    let auth = format!("Bearer {}", admin_token());
+    let body = body.map(|b| b.to_string());
+    let mut headers = vec![("Authorization", auth.as_str())];
+    if body.is_some() {
+        headers.push(("Content-Type", "application/json"));
+    }
+    request(method, path, &headers, body.as_deref())
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{:x}",
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos % 0xfffff
+    )
+}
+
+/// A fresh influencer and campaign; returns `(handle, campaign)`.
+pub fn roster() -> (String, String) {
+    let handle = unique("inf");
+    let campaign = unique("camp");
+    let r = admin(
+        "POST",
+        "/api/v1/influencers",
+        Some(json!({"handle": handle, "name": "Test Person", "platform": "instagram"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = admin(
+        "POST",
+        "/api/v1/campaigns",
+        Some(json!({"slug": campaign, "name": "Test Campaign"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    (handle, campaign)
+}
+
+/// Creates a link to `destination` for a fresh roster; returns the response JSON.
+pub fn link_to(destination: &str, extra: Value) -> Value {
+    let (handle, campaign) = roster();
+    let mut body = json!({"destination": destination, "influencer": handle, "campaign": campaign});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let r = admin("POST", "/api/v1/links", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()
+}
+
+/// The `lc_cid` that a redirect appended to `tracking_url`, after checking
+/// that the Location is exactly the tracking URL plus that click id.
+pub fn click_id_of(location: &str, tracking_url: &str) -> String {
+    let (head, fragment) = match tracking_url.split_once('#') {
+        Some((h, f)) => (h, Some(f)),
+        None => (tracking_url, None),
+    };
+    let prefix = format!("{head}&lc_cid=");
+    assert!(
+        location.starts_with(&prefix),
+        "location {location} does not extend {tracking_url}"
+    );
+    let rest = &location[prefix.len()..];
+    let cid = match fragment {
+        Some(f) => rest
+            .strip_suffix(&format!("#{f}"))
+            .expect("fragment kept last"),
+        None => rest,
+    };
+    assert_eq!(cid.len(), 22, "click id {cid}");
+    assert!(
+        cid.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "click id {cid}"
+    );
+    cid.to_owned()
+}
+
+/// Polls link stats until `clicks` reaches `want` (click writes run after
+/// the response, in `waitUntil`) or a bound passes; returns the last stats.
+pub fn stats_eventually(slug: &str, want: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = admin("GET", &format!("/api/v1/links/{slug}/stats"), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        if v["clicks"].as_u64() == Some(want) || Instant::now() > deadline {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
