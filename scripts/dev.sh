@@ -21,10 +21,12 @@ cat <<INFO
 linkcredit is starting on http://127.0.0.1:$PORT (local KV and D1 in .wrangler/state)
 
 Demo links (open in a browser, or curl -i):
-  http://127.0.0.1:$PORT/sarah-serum   -> glow serum, @sarah, summer-glow
-  http://127.0.0.1:$PORT/sarah-bio     -> summer collection, keeps ?ref=bio and #bestsellers
-  http://127.0.0.1:$PORT/marco-night   -> night repair, @marco
-  http://127.0.0.1:$PORT/jade-review   -> night repair 50ml, @jade
+  http://127.0.0.1:$PORT/sarah-serum   -> glow serum, @sarah, SARAH20 applied Shopify-style (/discount/SARAH20?redirect=...)
+  http://127.0.0.1:$PORT/sarah-bio     -> summer collection, keeps ?ref=bio and #bestsellers, SARAH20
+  http://127.0.0.1:$PORT/marco-night   -> night repair, @marco, MARCO15 WooCommerce-style (?coupon=MARCO15)
+  http://127.0.0.1:$PORT/jade-review   -> night repair 50ml, @jade, ?promo=JADE10; in-app visitors get "open in browser"
+  http://127.0.0.1:$PORT/c/sarah20     -> a code as a URL: Sarah's link with SARAH20
+Try an in-app browser: curl -i -A 'Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 Instagram 334.0' http://127.0.0.1:$PORT/jade-review
 
 Admin API (token from .dev.vars):
   curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$PORT/api/v1/links

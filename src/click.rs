@@ -1,14 +1,42 @@
 //! Clicks: what is recorded for one redirect, built from request facts.
 //!
 //! Privacy by construction: no raw IP and no raw user agent are part of a
-//! [`Click`]; only the user-agent family, the two-letter country the edge
-//! reports and the referrer's host (never its path or query).
+//! [`Click`]; only the user-agent classification, the two-letter country the
+//! edge reports and the referrer's host (never its path or query).
+//!
+//! Bots (preview fetchers, crawlers, `HEAD` requests, empty user agents) are
+//! recorded with `is_bot` and never counted as human clicks. A repeat click
+//! of the same visitor on the same link within [`UNIQUE_WINDOW`] is stored
+//! but counted once as a unique click ([`count_unique`]).
 
 use crate::ids::{ClickId, VisitorId};
-use crate::time::{self, Millis};
-use crate::ua;
+use crate::time::{self, Millis, MINUTE};
+use crate::ua::UaInfo;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use url::Url;
+
+/// Repeat clicks closer together than this count as one unique click.
+pub const UNIQUE_WINDOW: Millis = 30 * MINUTE;
+
+/// How the visitor reached the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// `/{slug}`.
+    Link,
+    /// `/c/{CODE}`.
+    Code,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Link => "link",
+            Via::Code => "code",
+        }
+    }
+}
 
 /// The first-party cookie that carries the visitor id.
 pub const VISITOR_COOKIE: &str = "lc_vid";
@@ -32,30 +60,77 @@ pub struct Click {
     pub ts: Millis,
     pub visitor_id: VisitorId,
     pub ua_family: &'static str,
+    pub app: Option<&'static str>,
+    pub os: &'static str,
+    pub device_class: &'static str,
+    pub is_bot: bool,
+    pub bot_name: Option<&'static str>,
     pub country: Option<String>,
     pub referer_host: Option<String>,
+    pub via: Via,
+    /// The discount code the visitor was sent with, if any.
+    pub code: Option<String>,
+}
+
+/// Everything about a visit except the request headers.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub id: ClickId,
+    pub link_id: i64,
+    pub now: Millis,
+    pub visitor_id: VisitorId,
+    pub via: Via,
+    pub code: Option<String>,
+    /// A `HEAD` request: recorded as a bot click.
+    pub head: bool,
 }
 
 impl Click {
-    /// Builds the click of a redirect of `link_id` at `now`. `visitor` is the
-    /// cookie's visitor id, or a fresh one when the request carried none.
-    pub fn new(
-        id: ClickId,
-        link_id: i64,
-        now: Millis,
-        visitor_id: VisitorId,
-        facts: &RequestFacts<'_>,
-    ) -> Click {
+    /// Builds the click of a visit, from the user agent's classification
+    /// and the request facts.
+    pub fn new(visit: Visit, ua: &UaInfo, facts: &RequestFacts<'_>) -> Click {
+        let head_bot = visit.head && ua.bot.is_none();
         Click {
-            id,
-            link_id,
-            ts: now,
-            visitor_id,
-            ua_family: ua::family(facts.user_agent.unwrap_or("")),
+            id: visit.id,
+            link_id: visit.link_id,
+            ts: visit.now,
+            visitor_id: visit.visitor_id,
+            ua_family: ua.family(facts.user_agent.unwrap_or("")),
+            app: ua.app,
+            os: ua.os.as_str(),
+            device_class: ua.device_class.as_str(),
+            is_bot: ua.is_bot() || visit.head,
+            bot_name: if head_bot {
+                Some("head")
+            } else {
+                ua.bot.map(|b| b.name)
+            },
             country: facts.country.and_then(country),
             referer_host: facts.referer.and_then(referer_host),
+            via: visit.via,
+            code: visit.code,
         }
     }
+}
+
+/// Human clicks counted as unique: a visitor's click on a link is unique
+/// unless the same visitor's previous click on it is less than
+/// [`UNIQUE_WINDOW`] earlier. `clicks` are `(visitor, ts)` of one link's
+/// human clicks, in any order. The SQL in the shell's stats query computes
+/// the same thing with `LAG()`.
+pub fn count_unique<V: Ord + Clone>(clicks: &[(V, Millis)]) -> u64 {
+    let mut sorted: Vec<(V, Millis)> = clicks.to_vec();
+    sorted.sort();
+    let mut count = 0;
+    let mut prev: Option<&(V, Millis)> = None;
+    for c in &sorted {
+        match prev {
+            Some((v, ts)) if *v == c.0 && c.1 - ts < UNIQUE_WINDOW => {}
+            _ => count += 1,
+        }
+        prev = Some(c);
+    }
+    count
 }
 
 /// The visitor id in a `Cookie` header, when it is present and well formed.
@@ -92,26 +167,40 @@ pub fn country(code: &str) -> Option<String> {
 }
 
 /// Click statistics of one link, as `GET /api/v1/links/{slug}/stats` returns.
+/// `clicks`, `unique_*`, `by_app` and the times count human clicks only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkStats {
     pub clicks: u64,
+    pub unique_clicks: u64,
     pub unique_visitors: u64,
+    pub bot_clicks: u64,
+    /// Human clicks per in-app browser; `browser` for none.
+    pub by_app: BTreeMap<String, u64>,
     pub first_click_at: Option<String>,
     pub last_click_at: Option<String>,
 }
 
+/// The raw counts the stats query returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsCounts {
+    pub clicks: u64,
+    pub unique_clicks: u64,
+    pub unique_visitors: u64,
+    pub bot_clicks: u64,
+    pub first: Option<Millis>,
+    pub last: Option<Millis>,
+}
+
 impl LinkStats {
-    pub fn new(
-        clicks: u64,
-        unique_visitors: u64,
-        first: Option<Millis>,
-        last: Option<Millis>,
-    ) -> Self {
+    pub fn new(c: StatsCounts, by_app: BTreeMap<String, u64>) -> Self {
         LinkStats {
-            clicks,
-            unique_visitors,
-            first_click_at: first.map(time::format_rfc3339),
-            last_click_at: last.map(time::format_rfc3339),
+            clicks: c.clicks,
+            unique_clicks: c.unique_clicks,
+            unique_visitors: c.unique_visitors,
+            bot_clicks: c.bot_clicks,
+            by_app,
+            first_click_at: c.first.map(time::format_rfc3339),
+            last_click_at: c.last.map(time::format_rfc3339),
         }
     }
 }
@@ -162,25 +251,72 @@ mod tests {
         assert_eq!(referer_host("javascript:x"), None);
     }
 
+    fn visit(head: bool) -> Visit {
+        Visit {
+            id: ClickId::from_random([1; 16]),
+            link_id: 7,
+            now: 42,
+            visitor_id: VisitorId::parse(VID).unwrap(),
+            via: Via::Link,
+            code: Some("SARAH20".into()),
+            head,
+        }
+    }
+
     #[test]
     fn click_records_no_raw_identifiers() {
+        let ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 334.0.4.32.98";
         let facts = RequestFacts {
-            user_agent: Some("Mozilla/5.0 (iPhone) Instagram 334.0"),
+            user_agent: Some(ua),
             referer: Some("https://l.instagram.com/path?x=1"),
             country: Some("gb"),
             cookie: None,
         };
-        let c = Click::new(
-            ClickId::from_random([1; 16]),
-            7,
-            42,
-            VisitorId::parse(VID).unwrap(),
-            &facts,
+        let c = Click::new(visit(false), &crate::ua::classify(ua), &facts);
+        assert_eq!(
+            (c.ua_family, c.app, c.os, c.device_class),
+            ("instagram", Some("instagram"), "ios", "mobile")
         );
-        assert_eq!(c.ua_family, "instagram");
+        assert_eq!((c.is_bot, c.bot_name), (false, None));
         assert_eq!(c.country.as_deref(), Some("GB"));
         assert_eq!(c.referer_host.as_deref(), Some("l.instagram.com"));
-        assert_eq!((c.link_id, c.ts), (7, 42));
+        assert_eq!(
+            (c.link_id, c.ts, c.code.as_deref()),
+            (7, 42, Some("SARAH20"))
+        );
         assert_eq!(country("GBR"), None);
+    }
+
+    #[test]
+    fn head_requests_and_bots_are_bot_clicks() {
+        let ua = "Mozilla/5.0 (Windows NT 10.0) Chrome/126.0 Safari/537.36";
+        let c = Click::new(
+            visit(true),
+            &crate::ua::classify(ua),
+            &RequestFacts::default(),
+        );
+        assert_eq!((c.is_bot, c.bot_name), (true, Some("head")));
+        let bot = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)";
+        let facts = RequestFacts {
+            user_agent: Some(bot),
+            ..Default::default()
+        };
+        let c = Click::new(visit(false), &crate::ua::classify(bot), &facts);
+        assert_eq!(
+            (c.is_bot, c.bot_name, c.ua_family),
+            (true, Some("facebookexternalhit"), "bot")
+        );
+    }
+
+    #[test]
+    fn unique_clicks_use_a_30_minute_window() {
+        let m = MINUTE;
+        assert_eq!(count_unique::<&str>(&[]), 0);
+        assert_eq!(count_unique(&[("a", 0)]), 1);
+        assert_eq!(count_unique(&[("a", 0), ("a", 29 * m)]), 1);
+        assert_eq!(count_unique(&[("a", 0), ("a", 30 * m)]), 2);
+        assert_eq!(count_unique(&[("a", 30 * m), ("b", 0), ("a", 0)]), 3);
+        // A chain of repeats each within the window stays one.
+        assert_eq!(count_unique(&[("a", 0), ("a", 20 * m), ("a", 40 * m)]), 1);
     }
 }

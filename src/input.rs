@@ -23,6 +23,17 @@ pub enum Patch<T> {
     Set(T),
 }
 
+impl<T> Patch<T> {
+    /// Applies the patch to an optional field.
+    pub fn apply(self, field: &mut Option<T>) {
+        match self {
+            Patch::Keep => {}
+            Patch::Clear => *field = None,
+            Patch::Set(v) => *field = Some(v),
+        }
+    }
+}
+
 impl JsonObject {
     /// Parses a body, refusing anything but a JSON object of at most
     /// [`MAX_BODY_BYTES`].
@@ -68,6 +79,19 @@ impl JsonObject {
             Some(_) => {
                 Err(ParseError::new("invalid_type", format!("{field} must be a string")).at(field))
             }
+        }
+    }
+
+    /// A boolean field; `None` when absent or `null`.
+    pub fn opt_bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ParseError::new(
+                "invalid_type",
+                format!("{field} must be true or false"),
+            )
+            .at(field)),
         }
     }
 

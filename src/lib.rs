@@ -10,13 +10,17 @@
 //!   requests, calls the core, and reads and writes KV and D1.
 
 pub mod click;
+pub mod code;
+pub mod config;
 pub mod destination;
+pub mod discount;
 pub mod error;
 pub mod ids;
 pub mod input;
 pub mod link;
 pub mod names;
 pub mod page;
+pub mod pages;
 pub mod roster;
 pub mod route;
 pub mod slug;

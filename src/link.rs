@@ -1,7 +1,9 @@
 //! Links: validated input for create and patch, the stored record, the API
 //! view, and the small record cached in KV for the redirect hot path.
 
+use crate::code::PromoCode;
 use crate::destination::Destination;
+use crate::discount::{self, DiscountSetting, DiscountStyle, ParamName, StoreDefaults, Target};
 use crate::error::{ApiError, ParseError};
 use crate::input::{JsonObject, Patch};
 use crate::names::{CampaignSlug, Handle, Platform, UtmValue};
@@ -50,6 +52,11 @@ pub struct NewLink {
     pub platform: Option<Platform>,
     pub utm_medium: UtmValue,
     pub utm_term: Option<UtmValue>,
+    /// Must be a registered code of the same influencer (checked by the
+    /// shell against D1).
+    pub discount_code: Option<PromoCode>,
+    pub discount: DiscountSetting,
+    pub escape_in_app: bool,
 }
 
 impl NewLink {
@@ -62,6 +69,10 @@ impl NewLink {
         "platform",
         "utm_medium",
         "utm_term",
+        "discount_code",
+        "discount_style",
+        "discount_param",
+        "escape_in_app",
     ];
 
     pub fn from_json(o: &JsonObject) -> Result<NewLink, ApiError> {
@@ -77,6 +88,12 @@ impl NewLink {
                 .opt("utm_medium", UtmValue::parse)?
                 .unwrap_or_else(|| UtmValue::parse(utm::DEFAULT_MEDIUM).expect("valid default")),
             utm_term: o.opt("utm_term", UtmValue::parse)?,
+            discount_code: o.opt("discount_code", PromoCode::parse)?,
+            discount: DiscountSetting {
+                style: o.opt("discount_style", DiscountStyle::parse)?,
+                param: o.opt("discount_param", ParamName::parse)?,
+            },
+            escape_in_app: o.opt_bool("escape_in_app")?.unwrap_or(false),
         })
     }
 }
@@ -87,10 +104,22 @@ pub struct LinkPatch {
     pub destination: Option<Destination>,
     pub status: Option<LinkStatus>,
     pub expires_at: Patch<Millis>,
+    pub discount_code: Patch<PromoCode>,
+    pub discount_style: Patch<DiscountStyle>,
+    pub discount_param: Patch<ParamName>,
+    pub escape_in_app: Option<bool>,
 }
 
 impl LinkPatch {
-    pub const FIELDS: &'static [&'static str] = &["destination", "status", "expires_at"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "destination",
+        "status",
+        "expires_at",
+        "discount_code",
+        "discount_style",
+        "discount_param",
+        "escape_in_app",
+    ];
 
     pub fn from_json(o: &JsonObject) -> Result<LinkPatch, ApiError> {
         o.deny_unknown(Self::FIELDS)?;
@@ -104,6 +133,10 @@ impl LinkPatch {
             destination: o.opt("destination", Destination::parse)?,
             status: o.opt("status", LinkStatus::parse)?,
             expires_at: o.patch("expires_at", time::parse_rfc3339)?,
+            discount_code: o.patch("discount_code", PromoCode::parse)?,
+            discount_style: o.patch("discount_style", DiscountStyle::parse)?,
+            discount_param: o.patch("discount_param", ParamName::parse)?,
+            escape_in_app: o.opt_bool("escape_in_app")?,
         })
     }
 
@@ -115,10 +148,12 @@ impl LinkPatch {
         if let Some(s) = self.status {
             link.status = s;
         }
-        match self.expires_at {
-            Patch::Keep => {}
-            Patch::Clear => link.expires_at = None,
-            Patch::Set(t) => link.expires_at = Some(t),
+        self.expires_at.clone().apply(&mut link.expires_at);
+        self.discount_code.clone().apply(&mut link.discount_code);
+        self.discount_style.clone().apply(&mut link.discount.style);
+        self.discount_param.clone().apply(&mut link.discount.param);
+        if let Some(e) = self.escape_in_app {
+            link.escape_in_app = e;
         }
         link.updated_at = now;
         link
@@ -139,6 +174,12 @@ pub struct LinkRecord {
     pub utm_term: Option<UtmValue>,
     pub status: LinkStatus,
     pub expires_at: Option<Millis>,
+    pub discount_code: Option<PromoCode>,
+    /// The link's own discount style and parameter.
+    pub discount: DiscountSetting,
+    /// The campaign's defaults, which the link's own settings override.
+    pub campaign_discount: DiscountSetting,
+    pub escape_in_app: bool,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -154,18 +195,40 @@ impl LinkRecord {
         }
     }
 
-    /// Where a visitor is sent, before the per-click `lc_cid`.
-    pub fn tracking_url(&self) -> String {
-        utm::tracking_url(&self.destination, &self.tags())
+    /// The discount style and parameter in force for this link.
+    pub fn effective_discount(&self, store: &StoreDefaults) -> (DiscountStyle, ParamName) {
+        discount::effective(&self.discount, &self.campaign_discount, store)
+    }
+
+    /// Where a visitor is sent, applying `code` (the link's own code, or the
+    /// one a `/c/{code}` visit came with).
+    pub fn target_with(&self, store: &StoreDefaults, code: Option<&PromoCode>) -> Target {
+        let (style, param) = self.effective_discount(store);
+        Target::build(
+            &self.destination,
+            &self.tags(),
+            code.map(|c| (c, style, &param)),
+        )
+    }
+
+    pub fn target(&self, store: &StoreDefaults) -> Target {
+        self.target_with(store, self.discount_code.as_ref())
+    }
+
+    /// Where a visitor is sent, less the per-click `lc_cid`.
+    pub fn tracking_url(&self, store: &StoreDefaults) -> String {
+        self.target(store).display()
     }
 
     /// The JSON the admin API returns for this link.
-    pub fn view(&self, short_base: &str) -> LinkView {
+    pub fn view(&self, short_base: &str, store: &StoreDefaults) -> LinkView {
+        let (style, param) = self.effective_discount(store);
+        let uses_param = matches!(style, DiscountStyle::Woocommerce | DiscountStyle::Query);
         LinkView {
             slug: self.slug.as_str().to_owned(),
             short_url: short_url(short_base, &self.slug),
             destination: self.destination.as_str().to_owned(),
-            tracking_url: self.tracking_url(),
+            tracking_url: self.tracking_url(store),
             influencer: self.influencer.as_str().to_owned(),
             campaign: self.campaign.as_str().to_owned(),
             content: self.content.as_ref().map(|c| c.as_str().to_owned()),
@@ -174,18 +237,31 @@ impl LinkRecord {
             utm_term: self.utm_term.as_ref().map(|c| c.as_str().to_owned()),
             status: self.status,
             expires_at: self.expires_at.map(time::format_rfc3339),
+            discount_code: self.discount_code.as_ref().map(|c| c.as_str().to_owned()),
+            discount_style: style,
+            discount_param: uses_param.then(|| param.as_str().to_owned()),
+            escape_in_app: self.escape_in_app,
             created_at: time::format_rfc3339(self.created_at),
             updated_at: time::format_rfc3339(self.updated_at),
         }
     }
 
     /// The record the redirect reads from KV.
-    pub fn cached(&self) -> CachedLink {
+    pub fn cached(&self, store: &StoreDefaults) -> CachedLink {
+        self.cached_with(store, self.discount_code.as_ref())
+    }
+
+    /// The redirect record with `code` applied instead of the link's own.
+    pub fn cached_with(&self, store: &StoreDefaults, code: Option<&PromoCode>) -> CachedLink {
         CachedLink {
             id: self.id,
             status: self.status,
             expires_at: self.expires_at,
-            tracking_url: self.tracking_url(),
+            target: self.target_with(store, code),
+            code: code.map(|c| c.as_str().to_owned()),
+            escape_in_app: self.escape_in_app,
+            destination: self.destination.as_str().to_owned(),
+            store: store.signature(),
         }
     }
 }
@@ -209,6 +285,12 @@ pub struct LinkView {
     pub utm_term: Option<String>,
     pub status: LinkStatus,
     pub expires_at: Option<String>,
+    pub discount_code: Option<String>,
+    /// The style in force (the link's, its campaign's or the store's).
+    pub discount_style: DiscountStyle,
+    /// The coupon parameter, for the `woocommerce` and `query` styles.
+    pub discount_param: Option<String>,
+    pub escape_in_app: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -219,14 +301,26 @@ pub struct CachedLink {
     pub id: i64,
     pub status: LinkStatus,
     pub expires_at: Option<Millis>,
-    pub tracking_url: String,
+    pub target: Target,
+    /// The code the target applies (for the interstitial's "Copy code").
+    pub code: Option<String>,
+    pub escape_in_app: bool,
+    /// The bare destination (what link previews point at).
+    pub destination: String,
+    /// [`StoreDefaults::signature`] of the configuration the target was
+    /// built with; a different one makes the entry stale.
+    pub store: String,
 }
 
 impl CachedLink {
-    /// The tracking URL, when the link redirects at `now`.
-    pub fn target(&self, now: Millis) -> Option<&str> {
-        let live = self.status == LinkStatus::Active && self.expires_at.is_none_or(|t| now < t);
-        live.then_some(self.tracking_url.as_str())
+    /// Whether this entry was built under the current store configuration.
+    pub fn is_current(&self, store: &StoreDefaults) -> bool {
+        self.store == store.signature()
+    }
+
+    /// Whether the link redirects at `now`.
+    pub fn live(&self, now: Millis) -> bool {
+        self.status == LinkStatus::Active && self.expires_at.is_none_or(|t| now < t)
     }
 }
 
@@ -311,19 +405,61 @@ mod tests {
     }
 
     #[test]
-    fn cached_link_target_respects_status_and_expiry() {
+    fn cached_link_liveness_respects_status_and_expiry() {
         let mut c = CachedLink {
             id: 1,
             status: LinkStatus::Active,
             expires_at: Some(1_000),
-            tracking_url: "https://s.example/?utm_source=a".into(),
+            target: Target {
+                inner: "https://s.example/?utm_source=a".into(),
+                shopify_code: None,
+            },
+            code: None,
+            escape_in_app: false,
+            destination: "https://s.example/".into(),
+            store: StoreDefaults::default().signature(),
         };
-        assert_eq!(c.target(999), Some("https://s.example/?utm_source=a"));
-        assert_eq!(c.target(1_000), None);
+        assert!(c.is_current(&StoreDefaults::default()));
+        assert!(c.live(999));
+        assert!(!c.live(1_000));
         c.expires_at = None;
-        assert_eq!(c.target(i64::MAX), Some("https://s.example/?utm_source=a"));
+        assert!(c.live(i64::MAX));
         c.status = LinkStatus::Disabled;
-        assert_eq!(c.target(0), None);
+        assert!(!c.live(0));
+    }
+
+    #[test]
+    fn new_link_discount_fields() {
+        let l = parse_new(
+            r#"{"destination":"https://s.example/","influencer":"sarah","campaign":"summer","discount_code":"sarah20",
+                "discount_style":"WooCommerce","discount_param":"apply_coupon","escape_in_app":true}"#,
+        )
+        .unwrap();
+        assert_eq!(l.discount_code.unwrap().as_str(), "SARAH20");
+        assert_eq!(l.discount.style, Some(DiscountStyle::Woocommerce));
+        assert_eq!(l.discount.param.unwrap().as_str(), "apply_coupon");
+        assert!(l.escape_in_app);
+        let ok = r#""destination":"https://s.example/","influencer":"sarah","campaign":"summer""#;
+        check_error(
+            &format!("{{{ok},\"discount_style\":\"magento\"}}"),
+            "invalid_value",
+            "discount_style",
+        );
+        check_error(
+            &format!("{{{ok},\"discount_code\":\"x\"}}"),
+            "too_short",
+            "discount_code",
+        );
+        check_error(
+            &format!("{{{ok},\"escape_in_app\":\"yes\"}}"),
+            "invalid_type",
+            "escape_in_app",
+        );
+        check_error(
+            &format!("{{{ok},\"discount_param\":\"utm_term\"}}"),
+            "reserved",
+            "discount_param",
+        );
     }
 
     #[test]

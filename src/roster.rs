@@ -1,5 +1,6 @@
 //! Influencers and campaigns: validated create bodies and API views.
 
+use crate::discount::{DiscountSetting, DiscountStyle, ParamName};
 use crate::error::{ApiError, ParseError};
 use crate::input::JsonObject;
 use crate::names::{CampaignSlug, Handle, Platform};
@@ -54,14 +55,21 @@ impl NewInfluencer {
 pub struct NewCampaign {
     pub slug: CampaignSlug,
     pub name: Option<String>,
+    /// The discount style and coupon parameter of the campaign's links,
+    /// unless a link sets its own.
+    pub discount: DiscountSetting,
 }
 
 impl NewCampaign {
     pub fn from_json(o: &JsonObject) -> Result<NewCampaign, ApiError> {
-        o.deny_unknown(&["slug", "name"])?;
+        o.deny_unknown(&["slug", "name", "discount_style", "discount_param"])?;
         Ok(NewCampaign {
             slug: o.req("slug", CampaignSlug::parse)?,
             name: o.opt("name", parse_name)?,
+            discount: DiscountSetting {
+                style: o.opt("discount_style", DiscountStyle::parse)?,
+                param: o.opt("discount_param", ParamName::parse)?,
+            },
         })
     }
 }
@@ -94,14 +102,24 @@ impl InfluencerView {
 pub struct CampaignView {
     pub slug: String,
     pub name: Option<String>,
+    pub discount_style: Option<String>,
+    pub discount_param: Option<String>,
     pub created_at: String,
 }
 
 impl CampaignView {
-    pub fn new(slug: String, name: Option<String>, created_at: Millis) -> Self {
+    pub fn new(
+        slug: String,
+        name: Option<String>,
+        discount_style: Option<String>,
+        discount_param: Option<String>,
+        created_at: Millis,
+    ) -> Self {
         CampaignView {
             slug,
             name,
+            discount_style,
+            discount_param,
             created_at: time::format_rfc3339(created_at),
         }
     }

@@ -37,6 +37,10 @@ pub enum Route<'a> {
     Health,
     /// `GET`/`HEAD /{slug}`; the slug is not yet validated.
     Redirect(&'a str),
+    /// `GET`/`HEAD /c/{code}`: a promo code as a URL.
+    CodeRedirect(&'a str),
+    CreateCode,
+    ListCodes,
     CreateInfluencer,
     ListInfluencers,
     CreateCampaign,
@@ -69,6 +73,7 @@ pub fn route(method: Method, path: &str) -> Route<'_> {
         return match segs.as_slice() {
             ["v1", "influencers"] => by_method(ListInfluencers, CreateInfluencer),
             ["v1", "campaigns"] => by_method(ListCampaigns, CreateCampaign),
+            ["v1", "codes"] => by_method(ListCodes, CreateCode),
             ["v1", "links"] => by_method(ListLinks, CreateLink),
             ["v1", "links", slug] => match method {
                 Get => GetLink(slug),
@@ -87,7 +92,12 @@ pub fn route(method: Method, path: &str) -> Route<'_> {
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     match (method, rest) {
         (Get | Head, "healthz") => Health,
-        (_, "") => NotFound,
+        (_, "" | "c") => NotFound,
+        (Get | Head, code)
+            if code.starts_with("c/") && code.len() > 2 && !code[2..].contains('/') =>
+        {
+            CodeRedirect(&code[2..])
+        }
         (Get | Head, slug) if !slug.contains('/') => Redirect(slug),
         _ => NotFound,
     }
@@ -112,6 +122,12 @@ mod tests {
         check(Post, "/sarah-serum", NotFound);
         check(Get, "/", NotFound);
         check(Get, "/a/b", NotFound);
+        check(Get, "/c/SARAH20", CodeRedirect("SARAH20"));
+        check(Head, "/c/sarah20/", CodeRedirect("sarah20"));
+        check(Get, "/c/", NotFound);
+        check(Get, "/c/a/b", NotFound);
+        check(Post, "/api/v1/codes", CreateCode);
+        check(Get, "/api/v1/codes", ListCodes);
         check(Post, "/api/v1/influencers", CreateInfluencer);
         check(Get, "/api/v1/influencers", ListInfluencers);
         check(Post, "/api/v1/campaigns", CreateCampaign);

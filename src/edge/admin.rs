@@ -1,8 +1,10 @@
-//! The admin API: influencers, campaigns and links. Every route needs
+//! The admin API: influencers, campaigns, codes and links. Every route needs
 //! `Authorization: Bearer $ADMIN_TOKEN`.
 
 use super::http::{self, read_json, unavailable};
-use super::{auth, cache, now, random, store, DB, LINKS_KV};
+use super::{auth, cache, config, now, random, store, DB, LINKS_KV};
+use crate::code::{NewCode, PromoCode};
+use crate::config::Config;
 use crate::error::{ApiError, ParseError};
 use crate::link::{LinkPatch, LinkRecord, LinkStatus, NewLink};
 use crate::page::{next_cursor, Page};
@@ -20,21 +22,29 @@ const SLUG_ATTEMPTS: usize = 5;
 pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Response> {
     auth::require_bearer(&req, env, "ADMIN_TOKEN")?;
     let db = env.d1(DB).map_err(unavailable("D1 binding"))?;
-    let query = req
-        .url()
-        .ok()
-        .and_then(|u| u.query().map(str::to_owned))
+    let url = req.url().ok();
+    let query = url
+        .as_ref()
+        .and_then(|u| u.query())
+        .unwrap_or("")
+        .to_owned();
+    let config = config(env);
+    let base = config
+        .short_base
+        .clone()
+        .or_else(|| url.as_ref().map(|u| u.origin().ascii_serialization()))
         .unwrap_or_default();
+    let view = |r: &LinkRecord| r.view(&base, &config.store);
     match route {
         Route::CreateInfluencer => {
             let body = NewInfluencer::from_json(&read_json(&mut req).await?)?;
             match store::insert_influencer(&db, &body, now()).await? {
                 Some(view) => http::json(201, &view),
-                None => Err(ApiError::Conflict {
-                    code: "handle_taken",
-                    message: format!("influencer '{}' already exists", body.handle),
-                    field: Some("handle".into()),
-                }),
+                None => Err(conflict(
+                    "handle_taken",
+                    "handle",
+                    format!("influencer '{}' already exists", body.handle),
+                )),
             }
         }
         Route::ListInfluencers => {
@@ -49,11 +59,11 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             let body = NewCampaign::from_json(&read_json(&mut req).await?)?;
             match store::insert_campaign(&db, &body, now()).await? {
                 Some(view) => http::json(201, &view),
-                None => Err(ApiError::Conflict {
-                    code: "slug_taken",
-                    message: format!("campaign '{}' already exists", body.slug),
-                    field: Some("slug".into()),
-                }),
+                None => Err(conflict(
+                    "slug_taken",
+                    "slug",
+                    format!("campaign '{}' already exists", body.slug),
+                )),
             }
         }
         Route::ListCampaigns => {
@@ -64,47 +74,67 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                 &json!({"campaigns": items, "next_cursor": next_cursor(&ids, page)}),
             )
         }
+        Route::CreateCode => {
+            let body = NewCode::from_json(&read_json(&mut req).await?)?;
+            create_code(&db, &body).await
+        }
+        Route::ListCodes => {
+            let page = Page::from_query(&query)?;
+            let (items, ids) = store::list_codes(&db, page).await?;
+            http::json(
+                200,
+                &json!({"codes": items, "next_cursor": next_cursor(&ids, page)}),
+            )
+        }
         Route::CreateLink => {
             let body = NewLink::from_json(&read_json(&mut req).await?)?;
             let record = create_link(&db, &body).await?;
-            publish(env, &record).await?;
-            http::json(201, &record.view(&short_base(env, &req)))
+            publish(env, &config, &record).await?;
+            http::json(201, &view(&record))
         }
         Route::ListLinks => {
             let page = Page::from_query(&query)?;
             let links = store::list_links(&db, page).await?;
             let ids: Vec<i64> = links.iter().map(|l| l.id).collect();
-            let base = short_base(env, &req);
-            let views: Vec<_> = links.iter().map(|l| l.view(&base)).collect();
+            let views: Vec<_> = links.iter().map(view).collect();
             http::json(
                 200,
                 &json!({"links": views, "next_cursor": next_cursor(&ids, page)}),
             )
         }
-        Route::GetLink(slug) => {
-            let record = find_link(&db, slug).await?;
-            http::json(200, &record.view(&short_base(env, &req)))
-        }
+        Route::GetLink(slug) => http::json(200, &view(&find_link(&db, slug).await?)),
         Route::PatchLink(slug) => {
             let patch = LinkPatch::from_json(&read_json(&mut req).await?)?;
             let record = patch.apply(find_link(&db, slug).await?, now());
+            if let Some(code) = &record.discount_code {
+                let owner = store::link_influencer(&db, record.id).await?;
+                check_code_owner(&db, code, owner).await?;
+            }
             store::update_link(&db, &record).await?;
-            publish(env, &record).await?;
-            http::json(200, &record.view(&short_base(env, &req)))
+            publish(env, &config, &record).await?;
+            http::json(200, &view(&record))
         }
         Route::DeleteLink(slug) => {
             let mut record = find_link(&db, slug).await?;
             record.status = LinkStatus::Disabled;
             record.updated_at = now();
             store::update_link(&db, &record).await?;
-            publish(env, &record).await?;
-            http::json(200, &record.view(&short_base(env, &req)))
+            publish(env, &config, &record).await?;
+            http::json(200, &view(&record))
         }
         Route::LinkStats(slug) => {
             let record = find_link(&db, slug).await?;
             http::json(200, &store::link_stats(&db, record.id).await?)
         }
         _ => Err(ApiError::NotFound { what: "route" }),
+    }
+}
+
+fn conflict(code: &'static str, field: &str, message: String) -> ApiError {
+    ApiError::Conflict {
+        code,
+        message,
+        field: Some(field.to_owned()),
     }
 }
 
@@ -125,6 +155,9 @@ async fn create_link(db: &D1Database, body: &NewLink) -> Result<LinkRecord> {
         )
         .at("campaign")
     })?;
+    if let Some(code) = &body.discount_code {
+        check_code_owner(db, code, Some(influencer_id)).await?;
+    }
     for _ in 0..SLUG_ATTEMPTS {
         let slug = body
             .slug
@@ -139,14 +172,77 @@ async fn create_link(db: &D1Database, body: &NewLink) -> Result<LinkRecord> {
                 .ok_or(ApiError::Unavailable);
         }
         if body.slug.is_some() {
-            return Err(ApiError::Conflict {
-                code: "slug_taken",
-                message: format!("slug '{slug}' is already in use"),
-                field: Some("slug".into()),
-            });
+            return Err(conflict(
+                "slug_taken",
+                "slug",
+                format!("slug '{slug}' is already in use"),
+            ));
         }
     }
     Err(ApiError::Unavailable)
+}
+
+/// A link's `discount_code` must be a registered code of its influencer.
+async fn check_code_owner(
+    db: &D1Database,
+    code: &PromoCode,
+    influencer_id: Option<i64>,
+) -> Result<()> {
+    match store::code_owner(db, code).await? {
+        None => Err(ParseError::new(
+            "unknown_code",
+            format!("code {code} is not registered; POST /api/v1/codes first"),
+        )
+        .at("discount_code")),
+        Some(owner) if Some(owner) != influencer_id => Err(ParseError::new(
+            "code_of_other_influencer",
+            format!("code {code} belongs to another influencer"),
+        )
+        .at("discount_code")),
+        Some(_) => Ok(()),
+    }
+}
+
+async fn create_code(db: &D1Database, body: &NewCode) -> Result<Response> {
+    let refs = store::code_refs(db, body).await?;
+    let influencer_id = refs.influencer_id.ok_or_else(|| {
+        ParseError::new(
+            "unknown_influencer",
+            format!("no influencer with handle '{}'", body.influencer),
+        )
+        .at("influencer")
+    })?;
+    let campaign_id = match &body.campaign {
+        None => None,
+        Some(c) => Some(refs.campaign_id.ok_or_else(|| {
+            ParseError::new("unknown_campaign", format!("no campaign with slug '{c}'"))
+                .at("campaign")
+        })?),
+    };
+    let link_id = match (&body.link, refs.link) {
+        (None, _) => None,
+        (Some(slug), None) => {
+            return Err(
+                ParseError::new("unknown_link", format!("no link with slug '{slug}'")).at("link"),
+            );
+        }
+        (Some(slug), Some((_, owner))) if owner != influencer_id => {
+            return Err(ParseError::new(
+                "link_of_other_influencer",
+                format!("link '{slug}' belongs to another influencer"),
+            )
+            .at("link"));
+        }
+        (Some(_), Some((id, _))) => Some(id),
+    };
+    match store::insert_code(db, body, influencer_id, campaign_id, link_id, now()).await? {
+        Some(view) => http::json(201, &view),
+        None => Err(conflict(
+            "code_taken",
+            "code",
+            format!("code {} already exists", body.code),
+        )),
+    }
 }
 
 async fn find_link(db: &D1Database, raw: &str) -> Result<LinkRecord> {
@@ -158,19 +254,9 @@ async fn find_link(db: &D1Database, raw: &str) -> Result<LinkRecord> {
 
 /// Writes the link's redirect record to KV, before answering, so the new
 /// state is what the next redirect sees.
-async fn publish(env: &Env, record: &LinkRecord) -> Result<()> {
+async fn publish(env: &Env, config: &Config, record: &LinkRecord) -> Result<()> {
     let kv = env.kv(LINKS_KV).map_err(unavailable("KV binding"))?;
-    cache::put(&kv, &record.slug, &record.cached())
+    cache::put(&kv, &record.slug, &record.cached(&config.store))
         .await
         .map_err(unavailable("writing the link cache"))
-}
-
-/// The base of short URLs: `SHORT_BASE_URL`, or this request's origin.
-fn short_base(env: &Env, req: &Request) -> String {
-    env.var("SHORT_BASE_URL")
-        .map(|v| v.to_string())
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| req.url().ok().map(|u| u.origin().ascii_serialization()))
-        .unwrap_or_default()
 }

@@ -14,10 +14,11 @@ mod random;
 mod redirect;
 mod store;
 
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::route::{route, Method, Route};
 use crate::time::Millis;
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{console_error, event, Context, Env, Request, Response, Result};
 
 /// Binding names, as in `wrangler.toml`.
 pub const DB: &str = "DB";
@@ -28,12 +29,24 @@ pub fn now() -> Millis {
     worker::Date::now().as_millis() as Millis
 }
 
+/// The configuration from `[vars]`. A bad value is logged and the defaults
+/// are used, so a typo in a var degrades to default behaviour, not an outage.
+pub fn config(env: &Env) -> Config {
+    Config::from_vars(|name| env.var(name).ok().map(|v| v.to_string())).unwrap_or_else(
+        |(var, e)| {
+            console_error!("config: {var}: {}; using defaults", e.message);
+            Config::default()
+        },
+    )
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let method = Method::parse(req.method().as_ref());
     let path = req.path();
     let outcome = match route(method, &path) {
-        Route::Redirect(slug) => return redirect::handle(&req, &env, &ctx, slug, method).await,
+        Route::Redirect(slug) => return redirect::link(&req, &env, &ctx, slug, method).await,
+        Route::CodeRedirect(code) => return redirect::code(&req, &env, &ctx, code, method).await,
         Route::NotFound => return redirect::not_found_page(),
         Route::Health => http::json(200, &serde_json::json!({"status": "ok"})),
         Route::ApiNotFound => Err(ApiError::NotFound { what: "route" }),

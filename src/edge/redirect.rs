@@ -1,30 +1,36 @@
-//! The redirect hot path: `GET`/`HEAD /{slug}`.
+//! The redirect hot path: `GET`/`HEAD /{slug}` and `/c/{code}`.
 //!
 //! KV first, D1 on a miss (refilling KV in the background). The response is
 //! built before any write; the click insert runs in `ctx.wait_until`, so the
 //! visitor never waits for D1 and a failed write never fails the redirect.
+//!
+//! Who gets what:
+//! * link-preview bots (`GET`): a tiny Open Graph page pointing at the
+//!   destination; other bots and `HEAD`: the plain 302. Both are recorded as
+//!   bot clicks and get no cookie.
+//! * in-app visitors of `escape_in_app` links: the interstitial (200).
+//! * everyone else: the 302 with UTM tags, `lc_cid` and the discount code.
 
-use super::{cache, now, random, store, DB, LINKS_KV};
-use crate::click::{self, Click, RequestFacts};
+use super::{cache, config, now, random, store, DB, LINKS_KV};
+use crate::click::{self, Click, RequestFacts, Via, Visit};
+use crate::code::PromoCode;
+use crate::discount::StoreDefaults;
 use crate::ids::{ClickId, VisitorId, ID_BYTES};
 use crate::link::CachedLink;
+use crate::pages;
 use crate::route::Method;
 use crate::slug::Slug;
-use crate::utm;
+use crate::ua::{self, BotKind};
 use worker::{console_error, Context, Env, Request, Response, Result};
 
-const NOT_FOUND_HTML: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-<title>Link not found</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1rem;color:#222}</style>\
-</head><body><h1>Link not found</h1><p>This link does not exist, has been disabled, or has expired.</p></body></html>";
-
 pub fn not_found_page() -> Result<Response> {
-    let resp = Response::from_html(NOT_FOUND_HTML)?.with_status(404);
+    let resp = Response::from_html(pages::NOT_FOUND)?.with_status(404);
     resp.headers().set("Cache-Control", "no-store")?;
     Ok(resp)
 }
 
-pub async fn handle(
+/// `GET`/`HEAD /{slug}`.
+pub async fn link(
     req: &Request,
     env: &Env,
     ctx: &Context,
@@ -34,71 +40,147 @@ pub async fn handle(
     let Ok(slug) = Slug::parse(raw_slug) else {
         return not_found_page();
     };
-    let now = now();
-    let Some(link) = resolve(env, ctx, &slug).await? else {
-        return not_found_page();
-    };
-    let Some(target) = link.target(now) else {
-        return not_found_page();
-    };
+    let store = config(env).store;
+    match resolve(env, ctx, &slug, &store).await? {
+        Some(link) => visit(req, env, ctx, &link, method, Via::Link),
+        None => not_found_page(),
+    }
+}
 
+/// `GET`/`HEAD /c/{code}`: the code's influencer's link, with that code
+/// applied. Resolved in D1 on every visit (see `store::link_for_code`).
+pub async fn code(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    raw_code: &str,
+    method: Method,
+) -> Result<Response> {
+    let Ok(code) = PromoCode::parse(raw_code) else {
+        return not_found_page();
+    };
+    let store = config(env).store;
+    let db = env.d1(DB)?;
+    let record = match store::link_for_code(&db, &code).await {
+        Ok(r) => r,
+        Err(_) => return Err(worker::Error::RustError("code lookup failed".into())),
+    };
+    match record {
+        Some(r) => visit(
+            req,
+            env,
+            ctx,
+            &r.cached_with(&store, Some(&code)),
+            method,
+            Via::Code,
+        ),
+        None => not_found_page(),
+    }
+}
+
+/// Answers one visit of a resolved link and records it.
+fn visit(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    link: &CachedLink,
+    method: Method,
+    via: Via,
+) -> Result<Response> {
+    let now = now();
+    if !link.live(now) {
+        return not_found_page();
+    }
     let headers = req.headers();
+    let user_agent = headers.get("User-Agent")?;
+    let info = ua::classify(user_agent.as_deref().unwrap_or(""));
+    let head = method == Method::Head;
+    let is_bot = info.is_bot() || head;
+
     let cookie = headers.get("Cookie")?;
     let known_visitor = cookie.as_deref().and_then(click::visitor_from_cookie);
-    let visitor = known_visitor
-        .clone()
-        .unwrap_or_else(|| VisitorId::from_random(random::bytes::<ID_BYTES>()));
+    let new_visitor = known_visitor.is_none();
+    let visitor =
+        known_visitor.unwrap_or_else(|| VisitorId::from_random(random::bytes::<ID_BYTES>()));
     let click_id = ClickId::from_random(random::bytes::<ID_BYTES>());
-    let location = utm::with_click_id(target, click_id.as_str());
+    let location = link.target.location(click_id.as_str());
 
-    let resp = Response::empty()?.with_status(302);
+    let preview_bot = !head && info.bot.is_some_and(|b| b.kind == BotKind::Preview);
+    let resp = if preview_bot {
+        Response::from_html(pages::preview(&link.destination))?
+    } else if !is_bot && link.escape_in_app && info.app.is_some() {
+        Response::from_html(pages::interstitial(
+            &location,
+            info.os,
+            link.code.as_deref(),
+        ))?
+    } else {
+        let r = Response::empty()?.with_status(302);
+        r.headers().set("Location", &location)?;
+        r
+    };
     let h = resp.headers();
-    h.set("Location", &location)?;
     h.set("Cache-Control", "private, no-store")?;
     h.set("Referrer-Policy", "strict-origin-when-cross-origin")?;
-    if known_visitor.is_none() {
+    h.set("X-Robots-Tag", "noindex")?;
+    if new_visitor && !is_bot {
         h.set("Set-Cookie", &click::visitor_set_cookie(&visitor))?;
     }
 
-    if method == Method::Get {
-        let user_agent = headers.get("User-Agent")?;
-        let referer = headers.get("Referer")?;
-        let country = req.cf().and_then(|cf| cf.country());
-        let facts = RequestFacts {
-            user_agent: user_agent.as_deref(),
-            referer: referer.as_deref(),
-            country: country.as_deref(),
-            cookie: cookie.as_deref(),
-        };
-        let click = Click::new(click_id, link.id, now, visitor, &facts);
-        let db = env.d1(DB)?;
-        ctx.wait_until(async move {
-            if let Err(e) = store::insert_click(&db, &click).await {
-                console_error!(
-                    "click {} on link {} was not recorded: {e}",
-                    click.id,
-                    click.link_id
-                );
-            }
-        });
-    }
+    let referer = headers.get("Referer")?;
+    let country = req.cf().and_then(|cf| cf.country());
+    let facts = RequestFacts {
+        user_agent: user_agent.as_deref(),
+        referer: referer.as_deref(),
+        country: country.as_deref(),
+        cookie: cookie.as_deref(),
+    };
+    let click = Click::new(
+        Visit {
+            id: click_id,
+            link_id: link.id,
+            now,
+            visitor_id: visitor,
+            via,
+            code: link.code.clone(),
+            head,
+        },
+        &info,
+        &facts,
+    );
+    let db = env.d1(DB)?;
+    ctx.wait_until(async move {
+        if let Err(e) = store::insert_click(&db, &click).await {
+            console_error!(
+                "click {} on link {} was not recorded: {e}",
+                click.id,
+                click.link_id
+            );
+        }
+    });
     Ok(resp)
 }
 
 /// The cached link for a slug: KV, then D1 (refilling KV without waiting).
-async fn resolve(env: &Env, ctx: &Context, slug: &Slug) -> Result<Option<CachedLink>> {
+/// An entry built under another store configuration counts as a miss.
+async fn resolve(
+    env: &Env,
+    ctx: &Context,
+    slug: &Slug,
+    store: &StoreDefaults,
+) -> Result<Option<CachedLink>> {
     let kv = env.kv(LINKS_KV)?;
     match cache::get(&kv, slug).await {
-        cache::Lookup::Hit(link) => return Ok(Some(link)),
+        cache::Lookup::Hit(link) if link.is_current(store) => return Ok(Some(link)),
         cache::Lookup::KnownMissing => return Ok(None),
-        cache::Lookup::Miss => {}
+        cache::Lookup::Hit(_) | cache::Lookup::Miss => {}
     }
     let db = env.d1(DB)?;
     let record = match store::load_link(&db, slug).await {
         Ok(r) => r,
         Err(_) => return Err(worker::Error::RustError("link lookup failed".into())),
     };
-    let cached = record.as_ref().map(|r| r.cached());
+    let cached = record.as_ref().map(|r| r.cached(store));
     let slug = slug.clone();
     let refill = cached.clone();
     ctx.wait_until(async move {

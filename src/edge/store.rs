@@ -5,8 +5,10 @@
 //! row is reported instead of being served.
 
 use super::http::unavailable;
-use crate::click::{Click, LinkStats};
+use crate::click::{Click, LinkStats, StatsCounts, UNIQUE_WINDOW};
+use crate::code::{CodeView, NewCode, PromoCode};
 use crate::destination::Destination;
+use crate::discount::{DiscountSetting, DiscountStyle, ParamName};
 use crate::error::ApiError;
 use crate::link::{LinkRecord, LinkStatus, NewLink};
 use crate::names::{CampaignSlug, Handle, Platform, UtmValue};
@@ -15,12 +17,15 @@ use crate::roster::{CampaignView, InfluencerView, NewCampaign, NewInfluencer};
 use crate::slug::Slug;
 use crate::time::Millis;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use worker::{query, D1Database};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
 const LINK_SELECT: &str = "SELECT l.id, l.slug, l.destination, i.handle, c.slug AS campaign, \
-     l.content, l.platform, l.utm_medium, l.utm_term, l.status, l.expires_at, l.created_at, l.updated_at \
+     l.content, l.platform, l.utm_medium, l.utm_term, l.status, l.expires_at, l.created_at, l.updated_at, \
+     l.discount_code, l.discount_style, l.discount_param, l.escape_in_app, \
+     c.discount_style AS campaign_discount_style, c.discount_param AS campaign_discount_param \
      FROM links l JOIN influencers i ON i.id = l.influencer_id JOIN campaigns c ON c.id = l.campaign_id";
 
 #[derive(Deserialize)]
@@ -42,6 +47,8 @@ struct CampaignRow {
     id: i64,
     slug: String,
     name: Option<String>,
+    discount_style: Option<String>,
+    discount_param: Option<String>,
     created_at: Millis,
 }
 
@@ -60,6 +67,12 @@ struct LinkRow {
     expires_at: Option<Millis>,
     created_at: Millis,
     updated_at: Millis,
+    discount_code: Option<String>,
+    discount_style: Option<String>,
+    discount_param: Option<String>,
+    escape_in_app: i64,
+    campaign_discount_style: Option<String>,
+    campaign_discount_param: Option<String>,
 }
 
 impl TryFrom<LinkRow> for LinkRecord {
@@ -97,6 +110,41 @@ impl TryFrom<LinkRow> for LinkRecord {
                 .map_err(bad("utm_term"))?,
             status: LinkStatus::parse(&r.status).map_err(bad("status"))?,
             expires_at: r.expires_at,
+            discount_code: r
+                .discount_code
+                .as_deref()
+                .map(PromoCode::parse)
+                .transpose()
+                .map_err(bad("discount_code"))?,
+            discount: DiscountSetting {
+                style: r
+                    .discount_style
+                    .as_deref()
+                    .map(DiscountStyle::parse)
+                    .transpose()
+                    .map_err(bad("discount_style"))?,
+                param: r
+                    .discount_param
+                    .as_deref()
+                    .map(ParamName::parse)
+                    .transpose()
+                    .map_err(bad("discount_param"))?,
+            },
+            campaign_discount: DiscountSetting {
+                style: r
+                    .campaign_discount_style
+                    .as_deref()
+                    .map(DiscountStyle::parse)
+                    .transpose()
+                    .map_err(bad("campaign discount_style"))?,
+                param: r
+                    .campaign_discount_param
+                    .as_deref()
+                    .map(ParamName::parse)
+                    .transpose()
+                    .map_err(bad("campaign discount_param"))?,
+            },
+            escape_in_app: r.escape_in_app != 0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -166,25 +214,38 @@ pub async fn insert_campaign(
     c: &NewCampaign,
     now: Millis,
 ) -> Result<Option<CampaignView>> {
+    let style = c.discount.style.map(DiscountStyle::as_str);
+    let param = c.discount.param.as_ref().map(ParamName::as_str);
     let row: Option<IdRow> = query!(
         db,
-        "INSERT INTO campaigns (slug, name, created_at) VALUES (?1, ?2, ?3) \
+        "INSERT INTO campaigns (slug, name, discount_style, discount_param, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT(slug) DO NOTHING RETURNING id",
         c.slug.as_str(),
         c.name.as_deref(),
+        style,
+        param,
         now
     )
     .map_err(unavailable("binding campaign insert"))?
     .first(None)
     .await
     .map_err(unavailable("inserting campaign"))?;
-    Ok(row.map(|_| CampaignView::new(c.slug.as_str().to_owned(), c.name.clone(), now)))
+    Ok(row.map(|_| {
+        CampaignView::new(
+            c.slug.as_str().to_owned(),
+            c.name.clone(),
+            style.map(str::to_owned),
+            param.map(str::to_owned),
+            now,
+        )
+    }))
 }
 
 pub async fn list_campaigns(db: &D1Database, page: Page) -> Result<(Vec<CampaignView>, Vec<i64>)> {
     let rows: Vec<CampaignRow> = query!(
         db,
-        "SELECT id, slug, name, created_at FROM campaigns WHERE id > ?1 ORDER BY id LIMIT ?2",
+        "SELECT id, slug, name, discount_style, discount_param, created_at FROM campaigns \
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
         page.after,
         page.limit
     )
@@ -196,7 +257,15 @@ pub async fn list_campaigns(db: &D1Database, page: Page) -> Result<(Vec<Campaign
     let ids = rows.iter().map(|r| r.id).collect();
     let views = rows
         .into_iter()
-        .map(|r| CampaignView::new(r.slug, r.name, r.created_at))
+        .map(|r| {
+            CampaignView::new(
+                r.slug,
+                r.name,
+                r.discount_style,
+                r.discount_param,
+                r.created_at,
+            )
+        })
         .collect();
     Ok((views, ids))
 }
@@ -239,8 +308,9 @@ pub async fn insert_link(
     let row: Option<IdRow> = query!(
         db,
         "INSERT INTO links (slug, destination, influencer_id, campaign_id, content, platform, utm_medium, \
-                            utm_term, status, expires_at, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', NULL, ?9, ?9) \
+                            utm_term, status, expires_at, created_at, updated_at, \
+                            discount_code, discount_style, discount_param, escape_in_app) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', NULL, ?9, ?9, ?10, ?11, ?12, ?13) \
          ON CONFLICT(slug) DO NOTHING RETURNING id",
         slug.as_str(),
         l.destination.as_str(),
@@ -250,7 +320,11 @@ pub async fn insert_link(
         l.platform.map(Platform::as_str),
         l.utm_medium.as_str(),
         l.utm_term.as_ref().map(UtmValue::as_str),
-        now
+        now,
+        l.discount_code.as_ref().map(PromoCode::as_str),
+        l.discount.style.map(DiscountStyle::as_str),
+        l.discount.param.as_ref().map(ParamName::as_str),
+        i64::from(l.escape_in_app)
     )
     .map_err(unavailable("binding link insert"))?
     .first(None)
@@ -291,11 +365,16 @@ pub async fn list_links(db: &D1Database, page: Page) -> Result<Vec<LinkRecord>> 
 pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
     query!(
         db,
-        "UPDATE links SET destination = ?1, status = ?2, expires_at = ?3, updated_at = ?4 WHERE id = ?5",
+        "UPDATE links SET destination = ?1, status = ?2, expires_at = ?3, updated_at = ?4, \
+         discount_code = ?5, discount_style = ?6, discount_param = ?7, escape_in_app = ?8 WHERE id = ?9",
         l.destination.as_str(),
         l.status.as_str(),
         l.expires_at,
         l.updated_at,
+        l.discount_code.as_ref().map(PromoCode::as_str),
+        l.discount.style.map(DiscountStyle::as_str),
+        l.discount.param.as_ref().map(ParamName::as_str),
+        i64::from(l.escape_in_app),
         l.id
     )
     .map_err(unavailable("binding link update"))?
@@ -308,15 +387,23 @@ pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
 pub async fn insert_click(db: &D1Database, c: &Click) -> worker::Result<()> {
     query!(
         db,
-        "INSERT INTO clicks (id, link_id, ts, visitor_id, ua_family, country, referer_host) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING",
+        "INSERT INTO clicks (id, link_id, ts, visitor_id, ua_family, country, referer_host, \
+                             app, os, device_class, is_bot, bot_name, via, code) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(id) DO NOTHING",
         c.id.as_str(),
         c.link_id,
         c.ts,
         c.visitor_id.as_str(),
         c.ua_family,
         c.country.as_deref(),
-        c.referer_host.as_deref()
+        c.referer_host.as_deref(),
+        c.app,
+        c.os,
+        c.device_class,
+        i64::from(c.is_bot),
+        c.bot_name,
+        c.via.as_str(),
+        c.code.as_deref()
     )?
     .run()
     .await?;
@@ -325,25 +412,246 @@ pub async fn insert_click(db: &D1Database, c: &Click) -> worker::Result<()> {
 
 #[derive(Deserialize)]
 struct StatsRow {
-    clicks: u64,
-    unique_visitors: u64,
+    clicks: Option<u64>,
+    unique_clicks: Option<u64>,
+    unique_visitors: Option<u64>,
+    bot_clicks: Option<u64>,
     first_click: Option<Millis>,
     last_click: Option<Millis>,
 }
 
+#[derive(Deserialize)]
+struct AppRow {
+    app: String,
+    clicks: u64,
+}
+
+/// Human clicks, unique clicks (the `LAG()` form of the core's
+/// `count_unique`), unique visitors, bot clicks and clicks per app.
 pub async fn link_stats(db: &D1Database, link_id: i64) -> Result<LinkStats> {
-    let row: Option<StatsRow> = query!(
+    let totals = query!(
         db,
-        "SELECT COUNT(*) AS clicks, COUNT(DISTINCT visitor_id) AS unique_visitors, \
-                MIN(ts) AS first_click, MAX(ts) AS last_click FROM clicks WHERE link_id = ?1",
+        "SELECT SUM(1 - is_bot) AS clicks, \
+                SUM(CASE WHEN is_bot = 0 AND (prev_ts IS NULL OR ts - prev_ts >= ?2) THEN 1 ELSE 0 END) AS unique_clicks, \
+                COUNT(DISTINCT CASE WHEN is_bot = 0 THEN visitor_id END) AS unique_visitors, \
+                SUM(is_bot) AS bot_clicks, \
+                MIN(CASE WHEN is_bot = 0 THEN ts END) AS first_click, \
+                MAX(CASE WHEN is_bot = 0 THEN ts END) AS last_click \
+         FROM (SELECT ts, visitor_id, is_bot, \
+                      CASE WHEN is_bot = 0 THEN LAG(ts) OVER (PARTITION BY visitor_id, is_bot ORDER BY ts, id) END AS prev_ts \
+               FROM clicks WHERE link_id = ?1)",
+        link_id,
+        UNIQUE_WINDOW
+    )
+    .map_err(unavailable("binding stats query"))?;
+    let by_app = query!(
+        db,
+        "SELECT COALESCE(app, 'browser') AS app, COUNT(*) AS clicks FROM clicks \
+         WHERE link_id = ?1 AND is_bot = 0 GROUP BY 1 ORDER BY 1",
         link_id
     )
-    .map_err(unavailable("binding stats query"))?
+    .map_err(unavailable("binding by-app query"))?;
+    let results = db
+        .batch(vec![totals, by_app])
+        .await
+        .map_err(unavailable("reading link stats"))?;
+    let mut results = results.into_iter();
+    let totals: Option<StatsRow> = results
+        .next()
+        .map(|r| r.results::<StatsRow>())
+        .transpose()
+        .map_err(unavailable("decoding stats"))?
+        .and_then(|rows| rows.into_iter().next());
+    let apps: Vec<AppRow> = results
+        .next()
+        .map(|r| r.results::<AppRow>())
+        .transpose()
+        .map_err(unavailable("decoding by-app stats"))?
+        .unwrap_or_default();
+    let counts = totals.map_or_else(StatsCounts::default, |r| StatsCounts {
+        clicks: r.clicks.unwrap_or(0),
+        unique_clicks: r.unique_clicks.unwrap_or(0),
+        unique_visitors: r.unique_visitors.unwrap_or(0),
+        bot_clicks: r.bot_clicks.unwrap_or(0),
+        first: r.first_click,
+        last: r.last_click,
+    });
+    let by_app: BTreeMap<String, u64> = apps.into_iter().map(|a| (a.app, a.clicks)).collect();
+    Ok(LinkStats::new(counts, by_app))
+}
+
+#[derive(Deserialize)]
+struct CodeRefsRow {
+    influencer_id: Option<i64>,
+    campaign_id: Option<i64>,
+    link_id: Option<i64>,
+    link_influencer_id: Option<i64>,
+}
+
+/// The ids a new code refers to: `(influencer, campaign, (link, link's influencer))`.
+pub struct CodeRefs {
+    pub influencer_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub link: Option<(i64, i64)>,
+}
+
+pub async fn code_refs(db: &D1Database, c: &NewCode) -> Result<CodeRefs> {
+    let row: Option<CodeRefsRow> = query!(
+        db,
+        "SELECT (SELECT id FROM influencers WHERE handle = ?1) AS influencer_id, \
+                (SELECT id FROM campaigns WHERE slug = ?2) AS campaign_id, \
+                (SELECT id FROM links WHERE slug = ?3) AS link_id, \
+                (SELECT influencer_id FROM links WHERE slug = ?3) AS link_influencer_id",
+        c.influencer.as_str(),
+        c.campaign.as_ref().map(CampaignSlug::as_str),
+        c.link.as_ref().map(Slug::as_str)
+    )
+    .map_err(unavailable("binding code reference lookup"))?
     .first(None)
     .await
-    .map_err(unavailable("reading link stats"))?;
-    Ok(row.map_or_else(
-        || LinkStats::new(0, 0, None, None),
-        |r| LinkStats::new(r.clicks, r.unique_visitors, r.first_click, r.last_click),
+    .map_err(unavailable("looking up code references"))?;
+    Ok(row.map_or(
+        CodeRefs {
+            influencer_id: None,
+            campaign_id: None,
+            link: None,
+        },
+        |r| CodeRefs {
+            influencer_id: r.influencer_id,
+            campaign_id: r.campaign_id,
+            link: r.link_id.zip(r.link_influencer_id),
+        },
     ))
+}
+
+/// Inserts a code; `None` when it is taken.
+pub async fn insert_code(
+    db: &D1Database,
+    c: &NewCode,
+    influencer_id: i64,
+    campaign_id: Option<i64>,
+    link_id: Option<i64>,
+    now: Millis,
+) -> Result<Option<CodeView>> {
+    let row: Option<IdRow> = query!(
+        db,
+        "INSERT INTO codes (code, influencer_id, campaign_id, link_id, description, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(code) DO NOTHING RETURNING id",
+        c.code.as_str(),
+        influencer_id,
+        campaign_id,
+        link_id,
+        c.description.as_deref(),
+        now
+    )
+    .map_err(unavailable("binding code insert"))?
+    .first(None)
+    .await
+    .map_err(unavailable("inserting code"))?;
+    Ok(row.map(|_| {
+        CodeView::new(
+            c.code.as_str().to_owned(),
+            c.influencer.as_str().to_owned(),
+            c.campaign.as_ref().map(|s| s.as_str().to_owned()),
+            c.link.as_ref().map(|s| s.as_str().to_owned()),
+            c.description.clone(),
+            now,
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+struct CodeRow {
+    id: i64,
+    code: String,
+    handle: String,
+    campaign: Option<String>,
+    link: Option<String>,
+    description: Option<String>,
+    created_at: Millis,
+}
+
+pub async fn list_codes(db: &D1Database, page: Page) -> Result<(Vec<CodeView>, Vec<i64>)> {
+    let rows: Vec<CodeRow> = query!(
+        db,
+        "SELECT k.id, k.code, i.handle, c.slug AS campaign, l.slug AS link, k.description, k.created_at \
+         FROM codes k JOIN influencers i ON i.id = k.influencer_id \
+         LEFT JOIN campaigns c ON c.id = k.campaign_id LEFT JOIN links l ON l.id = k.link_id \
+         WHERE k.id > ?1 ORDER BY k.id LIMIT ?2",
+        page.after,
+        page.limit
+    )
+    .map_err(unavailable("binding code list"))?
+    .all()
+    .await
+    .and_then(|r| r.results())
+    .map_err(unavailable("listing codes"))?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    let views = rows
+        .into_iter()
+        .map(|r| {
+            CodeView::new(
+                r.code,
+                r.handle,
+                r.campaign,
+                r.link,
+                r.description,
+                r.created_at,
+            )
+        })
+        .collect();
+    Ok((views, ids))
+}
+
+#[derive(Deserialize)]
+struct OwnerRow {
+    influencer_id: i64,
+}
+
+/// The influencer id that owns a code, if the code is registered.
+pub async fn code_owner(db: &D1Database, code: &PromoCode) -> Result<Option<i64>> {
+    let row: Option<OwnerRow> = query!(
+        db,
+        "SELECT influencer_id FROM codes WHERE code = ?1",
+        code.as_str()
+    )
+    .map_err(unavailable("binding code lookup"))?
+    .first(None)
+    .await
+    .map_err(unavailable("looking up code"))?;
+    Ok(row.map(|r| r.influencer_id))
+}
+
+/// The influencer id of a link.
+pub async fn link_influencer(db: &D1Database, link_id: i64) -> Result<Option<i64>> {
+    let row: Option<OwnerRow> =
+        query!(db, "SELECT influencer_id FROM links WHERE id = ?1", link_id)
+            .map_err(unavailable("binding link owner lookup"))?
+            .first(None)
+            .await
+            .map_err(unavailable("looking up link owner"))?;
+    Ok(row.map(|r| r.influencer_id))
+}
+
+/// The link `GET /c/{code}` goes to: the code's own link; else the newest
+/// active link of the code's influencer that carries the code; else the
+/// newest active link of that influencer (in the code's campaign, if set).
+pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<LinkRecord>> {
+    let row: Option<LinkRow> = query!(
+        db,
+        &format!(
+            "{LINK_SELECT} WHERE l.id = (SELECT COALESCE(k.link_id, \
+               (SELECT x.id FROM links x WHERE x.influencer_id = k.influencer_id AND x.status = 'active' \
+                  AND x.discount_code = k.code ORDER BY x.id DESC LIMIT 1), \
+               (SELECT x.id FROM links x WHERE x.influencer_id = k.influencer_id AND x.status = 'active' \
+                  AND (k.campaign_id IS NULL OR x.campaign_id = k.campaign_id) ORDER BY x.id DESC LIMIT 1)) \
+             FROM codes k WHERE k.code = ?1)"
+        ),
+        code.as_str()
+    )
+    .map_err(unavailable("binding code resolution"))?
+    .first(None)
+    .await
+    .map_err(unavailable("resolving code"))?;
+    row.map(to_record).transpose()
 }

@@ -13,7 +13,8 @@ fn every_get_records_one_click() {
     let empty = stats_eventually(slug, 0);
     assert_eq!(
         empty,
-        json!({"clicks": 0, "unique_visitors": 0, "first_click_at": null, "last_click_at": null})
+        json!({"clicks": 0, "unique_clicks": 0, "unique_visitors": 0, "bot_clicks": 0, "by_app": {},
+               "first_click_at": null, "last_click_at": null})
     );
 
     assert_eq!(
@@ -36,20 +37,39 @@ fn every_get_records_one_click() {
     assert_eq!(two["clicks"], 2, "{two}");
     // No cookie was sent back, so these were two visitors.
     assert_eq!(two["unique_visitors"], 2);
+    assert_eq!(two["unique_clicks"], 2);
+    assert_eq!(two["bot_clicks"], 0);
+    assert_eq!(two["by_app"], json!({"browser": 2}));
 }
 
 #[test]
-fn head_records_no_click() {
-    let link = link_to("https://shop.example/head-count", json!({}));
+fn repeat_clicks_within_30_minutes_count_once_as_unique() {
+    let link = link_to("https://shop.example/unique", json!({}));
     let slug = link["slug"].as_str().unwrap();
-    assert_eq!(request("HEAD", &format!("/{slug}"), &[], None).status, 302);
-    assert_eq!(get(&format!("/{slug}"), &[]).status, 302);
-    // The GET's click lands; give a stray HEAD write time to land too, then
-    // check there is exactly one.
-    stats_eventually(slug, 1);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let s = admin("GET", &format!("/api/v1/links/{slug}/stats"), None).json();
-    assert_eq!(s["clicks"], 1, "{s}");
+    let ig = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 334.0.4.32.98 (iPhone15,3; iOS 17_5; en_US; en; scale=3.00; 1290x2796; 609155132)";
+    let first = get(&format!("/{slug}"), &[("User-Agent", ig)]);
+    let vid = first
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    for _ in 0..2 {
+        assert_eq!(
+            get(&format!("/{slug}"), &[("User-Agent", ig), ("Cookie", &vid)]).status,
+            302
+        );
+    }
+    assert_eq!(
+        get(&format!("/{slug}"), &[("User-Agent", CHROME)]).status,
+        302
+    );
+    let s = stats_eventually(slug, 4);
+    assert_eq!(s["clicks"], 4, "{s}");
+    assert_eq!(s["unique_clicks"], 2, "{s}");
+    assert_eq!(s["unique_visitors"], 2, "{s}");
+    assert_eq!(s["by_app"], json!({"browser": 1, "instagram": 3}), "{s}");
 }
 
 #[test]

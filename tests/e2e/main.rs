@@ -9,5 +9,7 @@
 mod support;
 
 mod admin_api;
+mod bots;
 mod clicks;
+mod discounts;
 mod redirect;

@@ -177,17 +177,51 @@ pub fn click_id_of(location: &str, tracking_url: &str) -> String {
     cid.to_owned()
 }
 
-/// Polls link stats until `clicks` reaches `want` (click writes run after
-/// the response, in `waitUntil`) or a bound passes; returns the last stats.
-pub fn stats_eventually(slug: &str, want: u64) -> Value {
+/// Polls link stats until `done` holds (click writes run after the
+/// response, in `waitUntil`) or a bound passes; returns the last stats.
+pub fn stats_until(slug: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let r = admin("GET", &format!("/api/v1/links/{slug}/stats"), None);
         assert_eq!(r.status, 200, "{}", r.body);
         let v = r.json();
-        if v["clicks"].as_u64() == Some(want) || Instant::now() > deadline {
+        if done(&v) || Instant::now() > deadline {
             return v;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Polls until the human `clicks` reach `want`.
+pub fn stats_eventually(slug: &str, want: u64) -> Value {
+    stats_until(slug, |v| v["clicks"].as_u64() == Some(want))
+}
+
+/// Decodes one query parameter of a URL.
+pub fn query_param(url: &str, key: &str) -> Option<String> {
+    let query = url.split('#').next()?.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+/// Decodes `application/x-www-form-urlencoded` text.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
 }
