@@ -71,6 +71,11 @@ impl JsonObject {
         }
     }
 
+    /// A field's raw JSON value; `None` when absent or `null`.
+    pub fn value(&self, field: &str) -> Option<&Value> {
+        self.0.get(field).filter(|v| !v.is_null())
+    }
+
     /// A string field; `None` when absent or `null`.
     pub fn opt_str(&self, field: &str) -> Result<Option<&str>, ApiError> {
         match self.0.get(field) {

@@ -12,19 +12,25 @@
 pub mod click;
 pub mod code;
 pub mod config;
+pub mod conversion;
 pub mod destination;
 pub mod discount;
 pub mod error;
+pub mod identity;
 pub mod ids;
 pub mod input;
+pub mod journey;
 pub mod link;
+pub mod money;
 pub mod names;
 pub mod page;
 pub mod pages;
 pub mod roster;
 pub mod route;
+pub mod shopify;
 pub mod slug;
 pub mod time;
+pub mod touchpoint;
 pub mod ua;
 pub mod utm;
 

@@ -16,9 +16,10 @@ use crate::page::Page;
 use crate::roster::{CampaignView, InfluencerView, NewCampaign, NewInfluencer};
 use crate::slug::Slug;
 use crate::time::Millis;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use worker::{query, D1Database};
+use worker::{query, D1Database, D1PreparedStatement};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -151,6 +152,38 @@ impl TryFrom<LinkRow> for LinkRecord {
     }
 }
 
+/// The first row of a statement, if any; failures are logged as `what`.
+async fn first<T: DeserializeOwned>(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Option<T>> {
+    stmt.map_err(unavailable(what))?
+        .first(None)
+        .await
+        .map_err(unavailable(what))
+}
+
+/// All rows of a statement; failures are logged as `what`.
+async fn all<T: DeserializeOwned>(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Vec<T>> {
+    stmt.map_err(unavailable(what))?
+        .all()
+        .await
+        .and_then(|r| r.results())
+        .map_err(unavailable(what))
+}
+
+/// Runs a statement for its effect; failures are logged as `what`.
+async fn run(stmt: worker::Result<D1PreparedStatement>, what: &'static str) -> Result<()> {
+    stmt.map_err(unavailable(what))?
+        .run()
+        .await
+        .map_err(unavailable(what))?;
+    Ok(())
+}
+
 fn to_record(row: LinkRow) -> Result<LinkRecord> {
     LinkRecord::try_from(row).map_err(unavailable("corrupt link row"))
 }
@@ -162,19 +195,19 @@ pub async fn insert_influencer(
     now: Millis,
 ) -> Result<Option<InfluencerView>> {
     let platform = i.platform.map(Platform::as_str);
-    let row: Option<IdRow> = query!(
-        db,
-        "INSERT INTO influencers (handle, name, platform, created_at) VALUES (?1, ?2, ?3, ?4) \
+    let row: Option<IdRow> = first(
+        query!(
+            db,
+            "INSERT INTO influencers (handle, name, platform, created_at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT(handle) DO NOTHING RETURNING id",
-        i.handle.as_str(),
-        i.name.as_deref(),
-        platform,
-        now
+            i.handle.as_str(),
+            i.name.as_deref(),
+            platform,
+            now
+        ),
+        "inserting influencer",
     )
-    .map_err(unavailable("binding influencer insert"))?
-    .first(None)
-    .await
-    .map_err(unavailable("inserting influencer"))?;
+    .await?;
     Ok(row.map(|_| {
         InfluencerView::new(
             i.handle.as_str().to_owned(),
@@ -189,17 +222,12 @@ pub async fn list_influencers(
     db: &D1Database,
     page: Page,
 ) -> Result<(Vec<InfluencerView>, Vec<i64>)> {
-    let rows: Vec<InfluencerRow> = query!(
+    let rows: Vec<InfluencerRow> = all(query!(
         db,
         "SELECT id, handle, name, platform, created_at FROM influencers WHERE id > ?1 ORDER BY id LIMIT ?2",
         page.after,
         page.limit
-    )
-    .map_err(unavailable("binding influencer list"))?
-    .all()
-    .await
-    .and_then(|r| r.results())
-    .map_err(unavailable("listing influencers"))?;
+    ), "listing influencers").await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let views = rows
         .into_iter()
@@ -216,7 +244,7 @@ pub async fn insert_campaign(
 ) -> Result<Option<CampaignView>> {
     let style = c.discount.style.map(DiscountStyle::as_str);
     let param = c.discount.param.as_ref().map(ParamName::as_str);
-    let row: Option<IdRow> = query!(
+    let row: Option<IdRow> = first(query!(
         db,
         "INSERT INTO campaigns (slug, name, discount_style, discount_param, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT(slug) DO NOTHING RETURNING id",
@@ -225,11 +253,7 @@ pub async fn insert_campaign(
         style,
         param,
         now
-    )
-    .map_err(unavailable("binding campaign insert"))?
-    .first(None)
-    .await
-    .map_err(unavailable("inserting campaign"))?;
+    ), "inserting campaign").await?;
     Ok(row.map(|_| {
         CampaignView::new(
             c.slug.as_str().to_owned(),
@@ -242,18 +266,17 @@ pub async fn insert_campaign(
 }
 
 pub async fn list_campaigns(db: &D1Database, page: Page) -> Result<(Vec<CampaignView>, Vec<i64>)> {
-    let rows: Vec<CampaignRow> = query!(
-        db,
-        "SELECT id, slug, name, discount_style, discount_param, created_at FROM campaigns \
+    let rows: Vec<CampaignRow> = all(
+        query!(
+            db,
+            "SELECT id, slug, name, discount_style, discount_param, created_at FROM campaigns \
          WHERE id > ?1 ORDER BY id LIMIT ?2",
-        page.after,
-        page.limit
+            page.after,
+            page.limit
+        ),
+        "listing campaigns",
     )
-    .map_err(unavailable("binding campaign list"))?
-    .all()
-    .await
-    .and_then(|r| r.results())
-    .map_err(unavailable("listing campaigns"))?;
+    .await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let views = rows
         .into_iter()
@@ -282,17 +305,17 @@ pub async fn resolve_refs(
     handle: &Handle,
     campaign: &CampaignSlug,
 ) -> Result<(Option<i64>, Option<i64>)> {
-    let row: Option<RefsRow> = query!(
-        db,
-        "SELECT (SELECT id FROM influencers WHERE handle = ?1) AS influencer_id, \
+    let row: Option<RefsRow> = first(
+        query!(
+            db,
+            "SELECT (SELECT id FROM influencers WHERE handle = ?1) AS influencer_id, \
                 (SELECT id FROM campaigns WHERE slug = ?2) AS campaign_id",
-        handle.as_str(),
-        campaign.as_str()
+            handle.as_str(),
+            campaign.as_str()
+        ),
+        "looking up influencer and campaign",
     )
-    .map_err(unavailable("binding reference lookup"))?
-    .first(None)
-    .await
-    .map_err(unavailable("looking up influencer and campaign"))?;
+    .await?;
     Ok(row.map_or((None, None), |r| (r.influencer_id, r.campaign_id)))
 }
 
@@ -305,7 +328,7 @@ pub async fn insert_link(
     campaign_id: i64,
     now: Millis,
 ) -> Result<Option<i64>> {
-    let row: Option<IdRow> = query!(
+    let row: Option<IdRow> = first(query!(
         db,
         "INSERT INTO links (slug, destination, influencer_id, campaign_id, content, platform, utm_medium, \
                             utm_term, status, expires_at, created_at, updated_at, \
@@ -325,45 +348,40 @@ pub async fn insert_link(
         l.discount.style.map(DiscountStyle::as_str),
         l.discount.param.as_ref().map(ParamName::as_str),
         i64::from(l.escape_in_app)
-    )
-    .map_err(unavailable("binding link insert"))?
-    .first(None)
-    .await
-    .map_err(unavailable("inserting link"))?;
+    ), "inserting link").await?;
     Ok(row.map(|r| r.id))
 }
 
 pub async fn load_link(db: &D1Database, slug: &Slug) -> Result<Option<LinkRecord>> {
-    let row: Option<LinkRow> = query!(
-        db,
-        &format!("{LINK_SELECT} WHERE l.slug = ?1"),
-        slug.as_str()
+    let row: Option<LinkRow> = first(
+        query!(
+            db,
+            &format!("{LINK_SELECT} WHERE l.slug = ?1"),
+            slug.as_str()
+        ),
+        "loading link",
     )
-    .map_err(unavailable("binding link lookup"))?
-    .first(None)
-    .await
-    .map_err(unavailable("loading link"))?;
+    .await?;
     row.map(to_record).transpose()
 }
 
 pub async fn list_links(db: &D1Database, page: Page) -> Result<Vec<LinkRecord>> {
-    let rows: Vec<LinkRow> = query!(
-        db,
-        &format!("{LINK_SELECT} WHERE l.id > ?1 ORDER BY l.id LIMIT ?2"),
-        page.after,
-        page.limit
+    let rows: Vec<LinkRow> = all(
+        query!(
+            db,
+            &format!("{LINK_SELECT} WHERE l.id > ?1 ORDER BY l.id LIMIT ?2"),
+            page.after,
+            page.limit
+        ),
+        "listing links",
     )
-    .map_err(unavailable("binding link list"))?
-    .all()
-    .await
-    .and_then(|r| r.results())
-    .map_err(unavailable("listing links"))?;
+    .await?;
     rows.into_iter().map(to_record).collect()
 }
 
 /// Writes a link's mutable fields back.
 pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
-    query!(
+    run(query!(
         db,
         "UPDATE links SET destination = ?1, status = ?2, expires_at = ?3, updated_at = ?4, \
          discount_code = ?5, discount_style = ?6, discount_param = ?7, escape_in_app = ?8 WHERE id = ?9",
@@ -376,11 +394,7 @@ pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
         l.discount.param.as_ref().map(ParamName::as_str),
         i64::from(l.escape_in_app),
         l.id
-    )
-    .map_err(unavailable("binding link update"))?
-    .run()
-    .await
-    .map_err(unavailable("updating link"))?;
+    ), "updating link").await?;
     Ok(())
 }
 
@@ -496,20 +510,20 @@ pub struct CodeRefs {
 }
 
 pub async fn code_refs(db: &D1Database, c: &NewCode) -> Result<CodeRefs> {
-    let row: Option<CodeRefsRow> = query!(
-        db,
-        "SELECT (SELECT id FROM influencers WHERE handle = ?1) AS influencer_id, \
+    let row: Option<CodeRefsRow> = first(
+        query!(
+            db,
+            "SELECT (SELECT id FROM influencers WHERE handle = ?1) AS influencer_id, \
                 (SELECT id FROM campaigns WHERE slug = ?2) AS campaign_id, \
                 (SELECT id FROM links WHERE slug = ?3) AS link_id, \
                 (SELECT influencer_id FROM links WHERE slug = ?3) AS link_influencer_id",
-        c.influencer.as_str(),
-        c.campaign.as_ref().map(CampaignSlug::as_str),
-        c.link.as_ref().map(Slug::as_str)
+            c.influencer.as_str(),
+            c.campaign.as_ref().map(CampaignSlug::as_str),
+            c.link.as_ref().map(Slug::as_str)
+        ),
+        "looking up code references",
     )
-    .map_err(unavailable("binding code reference lookup"))?
-    .first(None)
-    .await
-    .map_err(unavailable("looking up code references"))?;
+    .await?;
     Ok(row.map_or(
         CodeRefs {
             influencer_id: None,
@@ -533,7 +547,8 @@ pub async fn insert_code(
     link_id: Option<i64>,
     now: Millis,
 ) -> Result<Option<CodeView>> {
-    let row: Option<IdRow> = query!(
+    let row: Option<IdRow> = first(
+        query!(
         db,
         "INSERT INTO codes (code, influencer_id, campaign_id, link_id, description, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(code) DO NOTHING RETURNING id",
@@ -543,11 +558,10 @@ pub async fn insert_code(
         link_id,
         c.description.as_deref(),
         now
+    ),
+        "inserting code",
     )
-    .map_err(unavailable("binding code insert"))?
-    .first(None)
-    .await
-    .map_err(unavailable("inserting code"))?;
+    .await?;
     Ok(row.map(|_| {
         CodeView::new(
             c.code.as_str().to_owned(),
@@ -572,7 +586,7 @@ struct CodeRow {
 }
 
 pub async fn list_codes(db: &D1Database, page: Page) -> Result<(Vec<CodeView>, Vec<i64>)> {
-    let rows: Vec<CodeRow> = query!(
+    let rows: Vec<CodeRow> = all(query!(
         db,
         "SELECT k.id, k.code, i.handle, c.slug AS campaign, l.slug AS link, k.description, k.created_at \
          FROM codes k JOIN influencers i ON i.id = k.influencer_id \
@@ -580,12 +594,7 @@ pub async fn list_codes(db: &D1Database, page: Page) -> Result<(Vec<CodeView>, V
          WHERE k.id > ?1 ORDER BY k.id LIMIT ?2",
         page.after,
         page.limit
-    )
-    .map_err(unavailable("binding code list"))?
-    .all()
-    .await
-    .and_then(|r| r.results())
-    .map_err(unavailable("listing codes"))?;
+    ), "listing codes").await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let views = rows
         .into_iter()
@@ -610,26 +619,25 @@ struct OwnerRow {
 
 /// The influencer id that owns a code, if the code is registered.
 pub async fn code_owner(db: &D1Database, code: &PromoCode) -> Result<Option<i64>> {
-    let row: Option<OwnerRow> = query!(
-        db,
-        "SELECT influencer_id FROM codes WHERE code = ?1",
-        code.as_str()
+    let row: Option<OwnerRow> = first(
+        query!(
+            db,
+            "SELECT influencer_id FROM codes WHERE code = ?1",
+            code.as_str()
+        ),
+        "looking up code",
     )
-    .map_err(unavailable("binding code lookup"))?
-    .first(None)
-    .await
-    .map_err(unavailable("looking up code"))?;
+    .await?;
     Ok(row.map(|r| r.influencer_id))
 }
 
 /// The influencer id of a link.
 pub async fn link_influencer(db: &D1Database, link_id: i64) -> Result<Option<i64>> {
-    let row: Option<OwnerRow> =
-        query!(db, "SELECT influencer_id FROM links WHERE id = ?1", link_id)
-            .map_err(unavailable("binding link owner lookup"))?
-            .first(None)
-            .await
-            .map_err(unavailable("looking up link owner"))?;
+    let row: Option<OwnerRow> = first(
+        query!(db, "SELECT influencer_id FROM links WHERE id = ?1", link_id),
+        "looking up link owner",
+    )
+    .await?;
     Ok(row.map(|r| r.influencer_id))
 }
 
@@ -637,7 +645,7 @@ pub async fn link_influencer(db: &D1Database, link_id: i64) -> Result<Option<i64
 /// active link of the code's influencer that carries the code; else the
 /// newest active link of that influencer (in the code's campaign, if set).
 pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<LinkRecord>> {
-    let row: Option<LinkRow> = query!(
+    let row: Option<LinkRow> = first(query!(
         db,
         &format!(
             "{LINK_SELECT} WHERE l.id = (SELECT COALESCE(k.link_id, \
@@ -648,10 +656,6 @@ pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<L
              FROM codes k WHERE k.code = ?1)"
         ),
         code.as_str()
-    )
-    .map_err(unavailable("binding code resolution"))?
-    .first(None)
-    .await
-    .map_err(unavailable("resolving code"))?;
+    ), "resolving code").await?;
     row.map(to_record).transpose()
 }

@@ -16,6 +16,8 @@ fn every_admin_route_needs_the_token() {
         ("GET", "/api/v1/influencers"),
         ("POST", "/api/v1/campaigns"),
         ("GET", "/api/v1/campaigns"),
+        ("POST", "/api/v1/codes"),
+        ("GET", "/api/v1/codes"),
     ];
     let wrong = format!("Bearer {}x", admin_token());
     let upper = format!("Bearer {}", admin_token().to_uppercase());
