@@ -43,8 +43,10 @@ for _ in $(seq 1 240); do
 done
 curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "e2e: worker never became healthy"; cat "$LOG"; exit 1; }
 
-ADMIN_TOKEN="$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars | tail -n1)"
-export LINKCREDIT_BASE_URL="http://127.0.0.1:$PORT" LINKCREDIT_ADMIN_TOKEN="$ADMIN_TOKEN"
+var() { sed -n "s/^$1=//p" .dev.vars | tail -n1; }
+export LINKCREDIT_BASE_URL="http://127.0.0.1:$PORT" LINKCREDIT_ADMIN_TOKEN="$(var ADMIN_TOKEN)" \
+  LINKCREDIT_INGEST_TOKEN="$(var INGEST_TOKEN)" LINKCREDIT_SHOPIFY_SECRET="$(var SHOPIFY_WEBHOOK_SECRET)" \
+  LINKCREDIT_STATE="$STATE"
 status=0
 cargo test --features e2e --test e2e -- "$@" || status=$?
 if [ "$status" != 0 ]; then

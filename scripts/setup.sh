@@ -19,7 +19,8 @@
 #!                        unless `worker-build --version` already says 0.8.7
 #!   4. wasm-bindgen-cli  the exact version of wasm-bindgen in Cargo.lock
 #!                        (generating Cargo.lock first if it is missing)
-#!   5. .dev.vars         copied from .dev.vars.example if missing
+#!   5. .dev.vars         copied from .dev.vars.example if missing; keys the example
+#!                        gained later are appended
 #! `cargo install` is tried with --locked first and retried without it: a
 #! crate's shipped lockfile can pin a dependency release that the registry
 #! index visible here does not have yet.
@@ -178,7 +179,17 @@ if [ ! -f .dev.vars ] && [ -f .dev.vars.example ]; then
   cp .dev.vars.example .dev.vars
   say "copied .dev.vars.example -> .dev.vars"
 elif [ -f .dev.vars ]; then
-  say ".dev.vars present"
+  # Add secrets that .dev.vars.example gained since .dev.vars was made.
+  ADDED=""
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    name="${line%%=*}"
+    if ! grep -q "^$name=" .dev.vars; then
+      printf '%s\n' "$line" >>.dev.vars
+      ADDED="$ADDED $name"
+    fi
+  done <.dev.vars.example
+  if [ -n "$ADDED" ]; then say ".dev.vars: added$ADDED from .dev.vars.example"; else say ".dev.vars present"; fi
 fi
 
 say "done in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s (wasm toolchain: $TOOLCHAIN)"

@@ -56,6 +56,11 @@ impl JsonObject {
         }
     }
 
+    /// Wraps an already-parsed object (e.g. one item of a batch).
+    pub fn from_map(map: Map<String, Value>) -> JsonObject {
+        JsonObject(map)
+    }
+
     /// Refuses any field not in `allowed`.
     pub fn deny_unknown(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {

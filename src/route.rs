@@ -41,6 +41,18 @@ pub enum Route<'a> {
     CodeRedirect(&'a str),
     CreateCode,
     ListCodes,
+    /// `POST /api/v1/conversions` (ingest token).
+    CreateConversion,
+    /// `POST /api/v1/conversions:batch` (ingest token).
+    ConversionBatch,
+    /// `GET /api/v1/conversions/{order_id}` (admin).
+    GetConversion(&'a str),
+    /// `POST /api/v1/touchpoints` (ingest token).
+    CreateTouchpoint,
+    /// `POST /api/v1/webhooks/shopify` (HMAC).
+    ShopifyWebhook,
+    /// `GET /api/v1/journeys/{order_id}` (admin).
+    GetJourney(&'a str),
     CreateInfluencer,
     ListInfluencers,
     CreateCampaign,
@@ -60,7 +72,7 @@ pub enum Route<'a> {
 }
 
 /// Routes a request. `path` is the URL path, without query.
-pub fn route(method: Method, path: &str) -> Route<'_> {
+pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
     use Method::*;
     use Route::*;
     if let Some(api) = path.strip_prefix("/api/") {
@@ -70,10 +82,24 @@ pub fn route(method: Method, path: &str) -> Route<'_> {
             Post => post,
             _ => MethodNotAllowed,
         };
+        let post_only = |r: Route<'static>| if method == Post { r } else { MethodNotAllowed };
+        let get_only = |r: Route<'a>| -> Route<'a> {
+            if method == Get {
+                r
+            } else {
+                MethodNotAllowed
+            }
+        };
         return match segs.as_slice() {
             ["v1", "influencers"] => by_method(ListInfluencers, CreateInfluencer),
             ["v1", "campaigns"] => by_method(ListCampaigns, CreateCampaign),
             ["v1", "codes"] => by_method(ListCodes, CreateCode),
+            ["v1", "conversions"] => post_only(CreateConversion),
+            ["v1", "conversions:batch"] => post_only(ConversionBatch),
+            ["v1", "conversions", order] => get_only(GetConversion(order)),
+            ["v1", "touchpoints"] => post_only(CreateTouchpoint),
+            ["v1", "webhooks", "shopify"] => post_only(ShopifyWebhook),
+            ["v1", "journeys", order] => get_only(GetJourney(order)),
             ["v1", "links"] => by_method(ListLinks, CreateLink),
             ["v1", "links", slug] => match method {
                 Get => GetLink(slug),
@@ -128,6 +154,14 @@ mod tests {
         check(Get, "/c/a/b", NotFound);
         check(Post, "/api/v1/codes", CreateCode);
         check(Get, "/api/v1/codes", ListCodes);
+        check(Post, "/api/v1/conversions", CreateConversion);
+        check(Get, "/api/v1/conversions", MethodNotAllowed);
+        check(Post, "/api/v1/conversions:batch", ConversionBatch);
+        check(Get, "/api/v1/conversions/1001", GetConversion("1001"));
+        check(Post, "/api/v1/touchpoints", CreateTouchpoint);
+        check(Post, "/api/v1/webhooks/shopify", ShopifyWebhook);
+        check(Get, "/api/v1/webhooks/shopify", MethodNotAllowed);
+        check(Get, "/api/v1/journeys/1001", GetJourney("1001"));
         check(Post, "/api/v1/influencers", CreateInfluencer);
         check(Get, "/api/v1/influencers", ListInfluencers);
         check(Post, "/api/v1/campaigns", CreateCampaign);

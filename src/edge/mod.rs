@@ -10,6 +10,8 @@ mod admin;
 mod auth;
 mod cache;
 mod http;
+mod ingest;
+mod ledger;
 mod random;
 mod redirect;
 mod store;
@@ -51,6 +53,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Route::Health => http::json(200, &serde_json::json!({"status": "ok"})),
         Route::ApiNotFound => Err(ApiError::NotFound { what: "route" }),
         Route::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
+        r @ (Route::CreateConversion
+        | Route::ConversionBatch
+        | Route::GetConversion(_)
+        | Route::CreateTouchpoint
+        | Route::ShopifyWebhook
+        | Route::GetJourney(_)) => ingest::handle(req, &env, r).await,
         api => admin::handle(req, &env, api).await,
     };
     match outcome {

@@ -153,7 +153,7 @@ impl TryFrom<LinkRow> for LinkRecord {
 }
 
 /// The first row of a statement, if any; failures are logged as `what`.
-async fn first<T: DeserializeOwned>(
+pub(super) async fn first<T: DeserializeOwned>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
 ) -> Result<Option<T>> {
@@ -164,7 +164,7 @@ async fn first<T: DeserializeOwned>(
 }
 
 /// All rows of a statement; failures are logged as `what`.
-async fn all<T: DeserializeOwned>(
+pub(super) async fn all<T: DeserializeOwned>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
 ) -> Result<Vec<T>> {
@@ -176,7 +176,10 @@ async fn all<T: DeserializeOwned>(
 }
 
 /// Runs a statement for its effect; failures are logged as `what`.
-async fn run(stmt: worker::Result<D1PreparedStatement>, what: &'static str) -> Result<()> {
+pub(super) async fn run(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<()> {
     stmt.map_err(unavailable(what))?
         .run()
         .await

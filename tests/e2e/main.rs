@@ -11,5 +11,6 @@ mod support;
 mod admin_api;
 mod bots;
 mod clicks;
+mod conversions;
 mod discounts;
 mod redirect;

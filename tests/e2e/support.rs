@@ -225,3 +225,49 @@ pub fn percent_decode(s: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// Runs SQL against the worker's local D1 (the state directory the e2e
+/// script started it with) and returns the result rows: what is really
+/// stored, not what the API says.
+pub fn d1(sql: &str) -> Vec<Value> {
+    let state =
+        std::env::var("LINKCREDIT_STATE").expect("LINKCREDIT_STATE is set by scripts/e2e.sh");
+    // The worker may hold the write lock for a moment: retry while busy.
+    let mut attempts = 0;
+    let out = loop {
+        let out = std::process::Command::new("bash")
+            .args([
+                "scripts/wrangler.sh",
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--persist-to",
+                &state,
+                "--json",
+                "--command",
+                sql,
+            ])
+            .output()
+            .expect("wrangler runs");
+        let busy = String::from_utf8_lossy(&out.stderr).contains("SQLITE_BUSY")
+            || String::from_utf8_lossy(&out.stdout).contains("SQLITE_BUSY");
+        attempts += 1;
+        if out.status.success() || !busy || attempts >= 20 {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(
+        out.status.success(),
+        "d1 {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "d1 output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    v[0]["results"].as_array().cloned().unwrap_or_default()
+}

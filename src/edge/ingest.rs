@@ -1,0 +1,282 @@
+//! Server-side ingestion: the conversions API (single and batch), other
+//! channels' touchpoints, the Shopify order webhook, and the read-side debug
+//! endpoints for conversions and journeys.
+//!
+//! Nothing is answered 201 before its row is committed, and a rejected
+//! request writes nothing.
+
+use super::http::{self, read_json, unavailable};
+use super::ledger::{self, Ingested};
+use super::{auth, now, DB};
+use crate::conversion::{BatchItem, NewConversion, MAX_BATCH};
+use crate::error::{ApiError, ParseError};
+use crate::input::JsonObject;
+use crate::journey::{self, JourneyConfig};
+use crate::money::{Currency, Money};
+use crate::route::Route;
+use crate::shopify;
+use crate::time;
+use crate::touchpoint::NewTouchpoint;
+use serde_json::{json, Value};
+use url::form_urlencoded;
+use worker::{console_log, D1Database, Env, Request, Response};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// The largest Shopify webhook body accepted (orders with many lines are big).
+const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Response> {
+    match route {
+        Route::ShopifyWebhook => return shopify_webhook(&mut req, env).await,
+        Route::GetConversion(_) | Route::GetJourney(_) => {
+            auth::require_bearer(&req, env, "ADMIN_TOKEN")?
+        }
+        _ => auth::require_bearer(&req, env, "INGEST_TOKEN")?,
+    }
+    let db = env.d1(DB).map_err(unavailable("D1 binding"))?;
+    match route {
+        Route::CreateConversion => {
+            let body = read_json(&mut req).await?;
+            let conversion = NewConversion::from_json(&body, now())?;
+            answer(
+                &conversion.order_id,
+                ledger::ingest_conversion(&db, &conversion, None, now()).await?,
+            )
+        }
+        Route::ConversionBatch => batch(&db, &read_json(&mut req).await?).await,
+        Route::CreateTouchpoint => {
+            let body = read_json(&mut req).await?;
+            let t = NewTouchpoint::from_json(&body, now())?;
+            let id = ledger::ingest_touchpoint(&db, &t, now()).await?;
+            http::json(201, &json!({"id": id}))
+        }
+        Route::GetConversion(order) => {
+            let order = decode(order);
+            let c = ledger::load_conversion(&db, &order)
+                .await?
+                .ok_or(ApiError::NotFound { what: "conversion" })?;
+            http::json(200, &conversion_view(&c))
+        }
+        Route::GetJourney(order) => journey(&db, &decode(order)).await,
+        _ => Err(ApiError::NotFound { what: "route" }),
+    }
+}
+
+fn decode(segment: &str) -> String {
+    form_urlencoded::parse(format!("x={segment}").as_bytes())
+        .next()
+        .map(|(_, v)| v.replace(' ', "+"))
+        .unwrap_or_default()
+}
+
+fn answer(order_id: &str, outcome: Ingested) -> Result<Response> {
+    match outcome {
+        Ingested::Created(id) => http::json(201, &json!({"id": id})),
+        Ingested::Duplicate(id) => http::json(200, &json!({"id": id, "duplicate": true})),
+        Ingested::Conflict(_) => Err(ApiError::Conflict {
+            code: "order_conflict",
+            message: format!("order {order_id} was already received with a different payload"),
+            field: Some("order_id".into()),
+        }),
+    }
+}
+
+/// `{conversions: [...]}`: up to 100, each validated and stored on its own;
+/// one result per item, in order.
+async fn batch(db: &D1Database, body: &JsonObject) -> Result<Response> {
+    body.deny_unknown(&["conversions"])?;
+    let items = match body.value("conversions") {
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(
+                ParseError::new("invalid_type", "conversions must be an array").at("conversions"),
+            )
+        }
+        None => {
+            return Err(ParseError::new("required", "conversions is required").at("conversions"))
+        }
+    };
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(ParseError::new(
+            "invalid_batch_size",
+            format!(
+                "a batch holds 1 to {MAX_BATCH} conversions; this one has {}",
+                items.len()
+            ),
+        )
+        .at("conversions"));
+    }
+    let mut results = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let parsed = match item {
+            Value::Object(map) => JsonObject::from_map(map.clone()),
+            _ => {
+                let e =
+                    ApiError::invalid("expected_object", "each conversion must be a JSON object");
+                results.push(item_error(index, &e));
+                continue;
+            }
+        };
+        let outcome = match NewConversion::from_json(&parsed, now()) {
+            Ok(c) => ledger::ingest_conversion(db, &c, None, now())
+                .await
+                .and_then(|o| match o {
+                    Ingested::Created(id) => Ok((201, id)),
+                    Ingested::Duplicate(id) => Ok((200, id)),
+                    Ingested::Conflict(_) => Err(ApiError::Conflict {
+                        code: "order_conflict",
+                        message: format!(
+                            "order {} was already received with a different payload",
+                            c.order_id
+                        ),
+                        field: Some("order_id".into()),
+                    }),
+                }),
+            Err(e) => Err(e),
+        };
+        results.push(match outcome {
+            Ok((status, id)) => BatchItem {
+                index,
+                status,
+                id: Some(id),
+                error: None,
+            },
+            Err(e) => item_error(index, &e),
+        });
+    }
+    http::json(200, &json!({"results": results}))
+}
+
+fn item_error(index: usize, e: &ApiError) -> BatchItem {
+    BatchItem {
+        index,
+        status: http::status(e),
+        id: None,
+        error: serde_json::to_value(e.body())
+            .ok()
+            .map(|b| b["error"].clone()),
+    }
+}
+
+/// `POST /api/v1/webhooks/shopify`: HMAC first, then the topic, then the
+/// order. Retries of the same order are stored once.
+async fn shopify_webhook(req: &mut Request, env: &Env) -> Result<Response> {
+    let secret = env
+        .secret("SHOPIFY_WEBHOOK_SECRET")
+        .map(|s| s.to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or(ApiError::Unauthorized)?;
+    let signature = req
+        .headers()
+        .get("X-Shopify-Hmac-Sha256")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_WEBHOOK_BYTES) {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_WEBHOOK_BYTES,
+        });
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::invalid("unreadable_body", "the request body could not be read"))?;
+    if body.len() > MAX_WEBHOOK_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_WEBHOOK_BYTES,
+        });
+    }
+    // Verified before anything is parsed or stored.
+    if !shopify::verify(secret.as_bytes(), &body, &signature) {
+        return Err(ApiError::Unauthorized);
+    }
+    let topic = req
+        .headers()
+        .get("X-Shopify-Topic")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if !shopify::ORDER_TOPICS.contains(&topic.as_str()) {
+        return http::json(202, &json!({"ignored": true, "topic": topic}));
+    }
+    let (conversion, landing) = shopify::order_to_conversion(&body, now())?;
+    let db = env.d1(DB).map_err(unavailable("D1 binding"))?;
+    match ledger::ingest_conversion(&db, &conversion, Some(&landing.utm), now()).await? {
+        Ingested::Created(id) => http::json(201, &json!({"id": id})),
+        Ingested::Duplicate(id) => http::json(200, &json!({"id": id, "duplicate": true})),
+        // orders/paid after orders/create, or an edit: the first payload
+        // stays; answering 2xx stops Shopify from retrying forever.
+        Ingested::Conflict(id) => {
+            console_log!(
+                "shopify order {} re-sent with other fields ({topic}); keeping the first",
+                conversion.order_id
+            );
+            http::json(200, &json!({"id": id, "duplicate": true, "changed": true}))
+        }
+    }
+}
+
+fn conversion_view(c: &ledger::ConversionRow) -> Value {
+    let revenue = Currency::parse(&c.currency)
+        .map(|cur| {
+            Money {
+                minor: c.revenue_minor,
+                currency: cur,
+            }
+            .major()
+        })
+        .unwrap_or_default();
+    json!({
+        "id": c.id,
+        "order_id": c.order_id,
+        "occurred_at": time::format_rfc3339(c.occurred_at),
+        "revenue": revenue,
+        "revenue_minor": c.revenue_minor,
+        "currency": c.currency,
+        "click_id": c.click_id,
+        "visitor_id": c.visitor_id,
+        "customer_id": c.customer_id,
+        "promo_codes": serde_json::from_str::<Value>(&c.promo_codes).unwrap_or(Value::Null),
+        "source": c.source,
+    })
+}
+
+/// `GET /api/v1/journeys/{order_id}`: the ordered touchpoints the
+/// attribution job will see for this conversion.
+async fn journey(db: &D1Database, order_id: &str) -> Result<Response> {
+    let c = ledger::load_conversion(db, order_id)
+        .await?
+        .ok_or(ApiError::NotFound { what: "conversion" })?;
+    let cfg = JourneyConfig::default();
+    let keys = ledger::person_keys(db, &c).await?;
+    let candidates = ledger::candidate_touchpoints(
+        db,
+        &keys,
+        c.id,
+        c.occurred_at - cfg.max_window(),
+        c.occurred_at,
+    )
+    .await?;
+    let touchpoints = journey::assemble(c.occurred_at, candidates, &cfg);
+    let views: Vec<Value> = touchpoints
+        .iter()
+        .map(|t| {
+            let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+            v["occurred_at"] = json!(time::format_rfc3339(t.at));
+            v["channel_key"] = json!(t.channel_key());
+            v
+        })
+        .collect();
+    http::json(
+        200,
+        &json!({"order_id": c.order_id, "conversion": conversion_view(&c), "identities": keys, "touchpoints": views}),
+    )
+}

@@ -1,0 +1,496 @@
+//! D1 access for conversions, touchpoints, identities and journeys.
+//!
+//! Ingesting a conversion is one read batch (existing order, the click's
+//! visitor, registered codes, known identities) and one write batch, which
+//! D1 runs as a transaction: the conversion row, its code touchpoints and
+//! its identity links commit together or not at all. Every write after the
+//! conversion insert is guarded by "the stored order has this payload's
+//! fingerprint", so a conflicting concurrent request writes nothing.
+
+use super::http::unavailable;
+use super::store::{all, first};
+use crate::conversion::NewConversion;
+use crate::error::ApiError;
+use crate::identity::{self, IdKind, LinkPlan};
+use crate::journey::{TouchKind, Touchpoint, INFLUENCER_CHANNEL};
+use crate::time::Millis;
+use crate::touchpoint::NewTouchpoint;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{query, D1Database, D1PreparedStatement};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// What happened to an ingested conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// Newly stored: 201.
+    Created(i64),
+    /// A retry of the same payload: 200 with the original id.
+    Duplicate(i64),
+    /// The order exists with another payload: 409.
+    Conflict(i64),
+}
+
+#[derive(Deserialize)]
+struct ExistingRow {
+    id: i64,
+    fingerprint: String,
+}
+
+#[derive(Deserialize)]
+struct VisitorRow {
+    visitor_id: String,
+}
+
+#[derive(Deserialize)]
+struct CodeRow {
+    code: String,
+    influencer_id: i64,
+    campaign_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct IdentityRow {
+    key: String,
+    person_id: String,
+}
+
+fn rows<T: for<'a> Deserialize<'a>>(
+    r: Option<&worker::D1Result>,
+    what: &'static str,
+) -> Result<Vec<T>> {
+    match r {
+        Some(r) => r.results().map_err(unavailable(what)),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn stmt(s: worker::Result<D1PreparedStatement>, what: &'static str) -> Result<D1PreparedStatement> {
+    s.map_err(unavailable(what))
+}
+
+/// The identity keys an event carries.
+fn keys_of(visitor: Option<&str>, customer: Option<&str>, email: Option<&str>) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(v) = visitor {
+        keys.push(identity::key(IdKind::Visitor, v));
+    }
+    if let Some(c) = customer {
+        keys.push(identity::key(IdKind::Customer, c));
+    }
+    if let Some(e) = email {
+        keys.push(identity::key(IdKind::Email, e));
+    }
+    keys
+}
+
+/// Statements that apply a link plan, each guarded by `guard` (an SQL
+/// boolean over `?1`/`?2`, bound to `guard_args`).
+fn plan_statements(
+    db: &D1Database,
+    plan: &LinkPlan,
+    now: Millis,
+    guard: &str,
+    guard_args: (&str, &str),
+) -> Result<Vec<D1PreparedStatement>> {
+    let mut out = Vec::new();
+    for key in &plan.insert {
+        out.push(stmt(
+            query!(
+                db,
+                &format!(
+                    "INSERT INTO identities (key, person_id, linked_at) SELECT ?3, ?4, ?5 WHERE {guard} \
+                     ON CONFLICT(key) DO NOTHING"
+                ),
+                guard_args.0,
+                guard_args.1,
+                key,
+                plan.person,
+                now
+            ),
+            "binding identity insert",
+        )?);
+    }
+    if !plan.merge.is_empty() {
+        let merge = serde_json::to_string(&plan.merge).unwrap_or_else(|_| "[]".into());
+        out.push(stmt(
+            query!(
+                db,
+                &format!(
+                    "UPDATE identities SET person_id = ?3, linked_at = ?5 \
+                     WHERE person_id IN (SELECT value FROM json_each(?4)) AND {guard}"
+                ),
+                guard_args.0,
+                guard_args.1,
+                plan.person,
+                merge,
+                now
+            ),
+            "binding identity merge",
+        )?);
+    }
+    Ok(out)
+}
+
+/// Stores a conversion exactly once.
+pub async fn ingest_conversion(
+    db: &D1Database,
+    c: &NewConversion,
+    landing_utm: Option<&[(String, String)]>,
+    now: Millis,
+) -> Result<Ingested> {
+    let fingerprint = c.fingerprint();
+    let codes = serde_json::to_string(&c.promo_codes).unwrap_or_else(|_| "[]".into());
+    let direct_keys = keys_of(
+        c.visitor_id.as_ref().map(|v| v.as_str()),
+        c.customer_id.as_deref(),
+        c.email_sha256.as_deref(),
+    );
+    let click_id = c.click_id.as_ref().map(|id| id.as_str());
+
+    // 1. Reads, in one round trip.
+    let reads = vec![
+        stmt(
+            query!(db, "SELECT id, fingerprint FROM conversions WHERE order_id = ?1", c.order_id),
+            "binding order lookup",
+        )?,
+        stmt(query!(db, "SELECT visitor_id FROM clicks WHERE id = ?1", click_id), "binding click lookup")?,
+        stmt(
+            query!(
+                db,
+                "SELECT code, influencer_id, campaign_id FROM codes WHERE code IN (SELECT value FROM json_each(?1))",
+                codes
+            ),
+            "binding code lookup",
+        )?,
+        stmt(
+            query!(
+                db,
+                "SELECT key, person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1)) \
+                 OR key = 'v:' || (SELECT visitor_id FROM clicks WHERE id = ?2)",
+                serde_json::to_string(&direct_keys).unwrap_or_else(|_| "[]".into()),
+                click_id
+            ),
+            "binding identity lookup",
+        )?,
+    ];
+    let results = db
+        .batch(reads)
+        .await
+        .map_err(unavailable("reading before ingest"))?;
+    let existing: Vec<ExistingRow> = rows(results.first(), "decoding order lookup")?;
+    if let Some(e) = existing.first() {
+        return Ok(if e.fingerprint == fingerprint {
+            Ingested::Duplicate(e.id)
+        } else {
+            Ingested::Conflict(e.id)
+        });
+    }
+    let click_visitor: Option<String> =
+        rows::<VisitorRow>(results.get(1), "decoding click lookup")?
+            .into_iter()
+            .next()
+            .map(|r| r.visitor_id);
+    let registered: Vec<CodeRow> = rows(results.get(2), "decoding code lookup")?;
+    let known: Vec<(String, String)> =
+        rows::<IdentityRow>(results.get(3), "decoding identity lookup")?
+            .into_iter()
+            .map(|r| (r.key, r.person_id))
+            .collect();
+
+    // The conversion's visitor: the one given, else the click's.
+    let visitor = c
+        .visitor_id
+        .as_ref()
+        .map(|v| v.as_str().to_owned())
+        .or_else(|| click_visitor.clone());
+    let mut keys = direct_keys;
+    if let Some(cv) = &click_visitor {
+        let k = identity::key(IdKind::Visitor, cv);
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let plan = identity::plan(&keys, &known);
+
+    // 2. Writes, as one transaction.
+    const GUARD: &str =
+        "EXISTS (SELECT 1 FROM conversions WHERE order_id = ?1 AND fingerprint = ?2)";
+    let landing = landing_utm.filter(|u| !u.is_empty()).map(|u| {
+        json!(u
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeMap<String, String>>())
+        .to_string()
+    });
+    let mut writes = vec![stmt(
+        query!(
+            db,
+            "INSERT INTO conversions (order_id, occurred_at, revenue_minor, currency, click_id, visitor_id, customer_id, \
+                                      email_sha256, promo_codes, landing_utm, source, fingerprint, received_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(order_id) DO NOTHING",
+            c.order_id,
+            c.occurred_at,
+            c.revenue.minor,
+            c.revenue.currency.as_str(),
+            click_id,
+            visitor,
+            c.customer_id,
+            c.email_sha256,
+            codes,
+            landing,
+            c.source.as_str(),
+            fingerprint,
+            now
+        ),
+        "binding conversion insert",
+    )?];
+    for code in &registered {
+        writes.push(stmt(
+            query!(
+                db,
+                &format!(
+                    "INSERT OR IGNORE INTO touchpoints (kind, occurred_at, channel, visitor_id, customer_id, influencer_id, \
+                                                        campaign_id, code, conversion_id, received_at) \
+                     SELECT 'code', ?3, '{INFLUENCER_CHANNEL}', ?4, ?5, ?6, ?7, ?8, \
+                            (SELECT id FROM conversions WHERE order_id = ?1), ?9 WHERE {GUARD}"
+                ),
+                c.order_id,
+                fingerprint,
+                c.occurred_at,
+                visitor,
+                c.customer_id,
+                code.influencer_id,
+                code.campaign_id,
+                code.code,
+                now
+            ),
+            "binding code touchpoint",
+        )?);
+    }
+    if let Some(plan) = &plan {
+        writes.extend(plan_statements(
+            db,
+            plan,
+            now,
+            GUARD,
+            (&c.order_id, &fingerprint),
+        )?);
+    }
+    writes.push(stmt(
+        query!(
+            db,
+            "SELECT id, fingerprint FROM conversions WHERE order_id = ?1",
+            c.order_id
+        ),
+        "binding order read-back",
+    )?);
+    let results = db
+        .batch(writes)
+        .await
+        .map_err(unavailable("storing conversion"))?;
+    let inserted = results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0;
+    let stored: Vec<ExistingRow> = rows(results.last(), "decoding order read-back")?;
+    let Some(row) = stored.into_iter().next() else {
+        return Err(ApiError::Unavailable);
+    };
+    Ok(match (inserted, row.fingerprint == fingerprint) {
+        (true, _) => Ingested::Created(row.id),
+        (false, true) => Ingested::Duplicate(row.id),
+        (false, false) => Ingested::Conflict(row.id),
+    })
+}
+
+/// Stores an other-channel touchpoint and links its ids.
+pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) -> Result<i64> {
+    let visitor = t.visitor_id.as_ref().map(|v| v.as_str());
+    let keys = keys_of(visitor, t.customer_id.as_deref(), None);
+    let known: Vec<IdentityRow> = all(
+        query!(
+            db,
+            "SELECT key, person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1))",
+            serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
+        ),
+        "reading identities",
+    )
+    .await?;
+    let known: Vec<(String, String)> = known.into_iter().map(|r| (r.key, r.person_id)).collect();
+    let mut writes = vec![stmt(
+        query!(
+            db,
+            "INSERT INTO touchpoints (kind, occurred_at, channel, source, medium, campaign, visitor_id, customer_id, received_at) \
+             VALUES ('channel', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            t.occurred_at,
+            t.channel,
+            t.source.as_ref().map(|s| s.as_str()),
+            t.medium.as_ref().map(|s| s.as_str()),
+            t.campaign.as_ref().map(|s| s.as_str()),
+            visitor,
+            t.customer_id,
+            now
+        ),
+        "binding touchpoint insert",
+    )?];
+    if let Some(plan) = identity::plan(&keys, &known) {
+        writes.extend(plan_statements(db, &plan, now, "?1 = ?2", ("1", "1"))?);
+    }
+    let results = db
+        .batch(writes)
+        .await
+        .map_err(unavailable("storing touchpoint"))?;
+    results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.last_row_id)
+        .ok_or(ApiError::Unavailable)
+}
+
+/// A stored conversion, as the journey and conversion endpoints show it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConversionRow {
+    pub id: i64,
+    pub order_id: String,
+    pub occurred_at: Millis,
+    pub revenue_minor: i64,
+    pub currency: String,
+    pub click_id: Option<String>,
+    pub visitor_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub email_sha256: Option<String>,
+    pub promo_codes: String,
+    pub source: String,
+}
+
+pub async fn load_conversion(db: &D1Database, order_id: &str) -> Result<Option<ConversionRow>> {
+    first(
+        query!(
+            db,
+            "SELECT id, order_id, occurred_at, revenue_minor, currency, click_id, visitor_id, customer_id, \
+                    email_sha256, promo_codes, source FROM conversions WHERE order_id = ?1",
+            order_id
+        ),
+        "loading conversion",
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct TouchRow {
+    key: String,
+    kind: String,
+    at: Millis,
+    channel: String,
+    influencer: Option<String>,
+    campaign: Option<String>,
+    link: Option<String>,
+    code: Option<String>,
+    app: Option<String>,
+    source: Option<String>,
+    medium: Option<String>,
+}
+
+/// Every identity key of the conversion's person (or just its own keys).
+pub async fn person_keys(db: &D1Database, c: &ConversionRow) -> Result<Vec<String>> {
+    let own = keys_of(
+        c.visitor_id.as_deref(),
+        c.customer_id.as_deref(),
+        c.email_sha256.as_deref(),
+    );
+    let rows: Vec<IdentityRow> = all(
+        query!(
+            db,
+            "SELECT key, person_id FROM identities WHERE person_id IN \
+               (SELECT person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1)))",
+            serde_json::to_string(&own).unwrap_or_else(|_| "[]".into())
+        ),
+        "reading the person's identities",
+    )
+    .await?;
+    let mut keys = own;
+    for r in rows {
+        if !keys.contains(&r.key) {
+            keys.push(r.key);
+        }
+    }
+    keys.sort();
+    Ok(keys)
+}
+
+/// The candidate touchpoints of a person before `until`, back to `since`:
+/// link clicks (humans and bots; the core drops bots), other-channel
+/// touchpoints, and the code touchpoints of `conversion_id`.
+pub async fn candidate_touchpoints(
+    db: &D1Database,
+    keys: &[String],
+    conversion_id: i64,
+    since: Millis,
+    until: Millis,
+) -> Result<Vec<Touchpoint>> {
+    let visitors: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| identity::value_of(k, IdKind::Visitor))
+        .collect();
+    let customers: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| identity::value_of(k, IdKind::Customer))
+        .collect();
+    let visitors = serde_json::to_string(&visitors).unwrap_or_else(|_| "[]".into());
+    let customers = serde_json::to_string(&customers).unwrap_or_else(|_| "[]".into());
+    let rows: Vec<TouchRow> = all(
+        query!(
+            db,
+            "SELECT 'click:' || k.id AS key, CASE WHEN k.is_bot = 1 THEN 'bot' ELSE 'click' END AS kind, k.ts AS at, \
+                    'influencer' AS channel, i.handle AS influencer, cp.slug AS campaign, l.slug AS link, k.code, \
+                    k.app, NULL AS source, NULL AS medium \
+               FROM clicks k JOIN links l ON l.id = k.link_id JOIN influencers i ON i.id = l.influencer_id \
+               JOIN campaigns cp ON cp.id = l.campaign_id \
+              WHERE k.visitor_id IN (SELECT value FROM json_each(?1)) AND k.ts BETWEEN ?3 AND ?4 \
+             UNION ALL \
+             SELECT CASE t.kind WHEN 'code' THEN 'code:' ELSE 'tp:' END || t.id, t.kind, t.occurred_at, t.channel, \
+                    i.handle, cp.slug, NULL, t.code, NULL, t.source, t.medium \
+               FROM touchpoints t LEFT JOIN influencers i ON i.id = t.influencer_id \
+               LEFT JOIN campaigns cp ON cp.id = t.campaign_id \
+              WHERE t.occurred_at BETWEEN ?3 AND ?4 AND ( \
+                    (t.kind = 'channel' AND (t.visitor_id IN (SELECT value FROM json_each(?1)) \
+                                             OR t.customer_id IN (SELECT value FROM json_each(?2)))) \
+                 OR (t.kind = 'code' AND t.conversion_id = ?5))",
+            visitors,
+            customers,
+            since,
+            until,
+            conversion_id
+        ),
+        "loading touchpoints",
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let kind = match r.kind.as_str() {
+                "code" => TouchKind::Code,
+                "channel" => TouchKind::Channel,
+                _ => TouchKind::Click,
+            };
+            Touchpoint {
+                key: r.key,
+                kind,
+                at: r.at,
+                channel: r.channel,
+                influencer: r.influencer,
+                campaign: r.campaign,
+                link: r.link,
+                code: r.code,
+                app: r.app,
+                source: r.source,
+                medium: r.medium,
+                is_bot: r.kind == "bot",
+            }
+        })
+        .collect())
+}
