@@ -1,17 +1,63 @@
 //! Worker configuration read from `[vars]`, parsed and validated in the
 //! core. The shell passes a lookup function; nothing here touches `Env`.
 
+use crate::attribution::{ModelConfig, PositionSplit};
 use crate::discount::{DiscountStyle, ParamName, StoreDefaults};
 use crate::error::ParseError;
+use crate::journey::{JourneyConfig, CHANNELS};
+use crate::time::{Millis, DAY};
+
+/// The attribution job's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributionSettings {
+    /// Most conversions one run processes (`ATTRIBUTION_BATCH`, 2000).
+    pub batch: usize,
+    /// How far back late touchpoints reprocess conversions
+    /// (`REPROCESS_HORIZON_DAYS`, 7).
+    pub reprocess_horizon: Millis,
+    /// The period whose paths build the data-driven table
+    /// (`MARKOV_PERIOD_DAYS`, 90).
+    pub markov_period: Millis,
+    /// `HALF_LIFE_DAYS` (7) and `POSITION_SPLIT` (`40/20/40`).
+    pub models: ModelConfig,
+    /// `WINDOW_DAYS` (30), `INFLUENCER_WINDOW_DAYS` (60) and
+    /// `CHANNEL_WINDOWS` (`paid_search=7,email=14`).
+    pub journey: JourneyConfig,
+}
+
+impl Default for AttributionSettings {
+    fn default() -> Self {
+        AttributionSettings {
+            batch: 2000,
+            reprocess_horizon: 7 * DAY,
+            markov_period: 90 * DAY,
+            models: ModelConfig::default(),
+            journey: JourneyConfig::default(),
+        }
+    }
+}
 
 /// Everything configurable through plain vars.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     /// Base of short URLs (`SHORT_BASE_URL`); `None`: the request's origin.
     pub short_base: Option<String>,
     /// `DISCOUNT_STYLE` (default `shopify`) and `COUPON_PARAM` (default
     /// `coupon`): the store-wide discount defaults.
     pub store: StoreDefaults,
+    pub attribution: AttributionSettings,
+}
+
+fn bad(name: &str, message: &str) -> (String, ParseError) {
+    (name.to_owned(), ParseError::new("invalid_config", message))
+}
+
+fn days(name: &str, v: &str) -> Result<Millis, (String, ParseError)> {
+    v.parse::<u32>()
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .map(|d| Millis::from(d) * DAY)
+        .ok_or_else(|| bad(name, "must be a whole number of days from 1 to 3650"))
 }
 
 impl Config {
@@ -34,6 +80,69 @@ impl Config {
         if let Some(v) = get("COUPON_PARAM") {
             config.store.coupon_param =
                 ParamName::parse(&v).map_err(|e| ("COUPON_PARAM".to_owned(), e))?;
+        }
+        let a = &mut config.attribution;
+        if let Some(v) = get("ATTRIBUTION_BATCH") {
+            a.batch = v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=20_000).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "ATTRIBUTION_BATCH",
+                        "must be a whole number from 1 to 20000",
+                    )
+                })?;
+        }
+        if let Some(v) = get("REPROCESS_HORIZON_DAYS") {
+            a.reprocess_horizon = days("REPROCESS_HORIZON_DAYS", &v)?;
+        }
+        if let Some(v) = get("MARKOV_PERIOD_DAYS") {
+            a.markov_period = days("MARKOV_PERIOD_DAYS", &v)?;
+        }
+        if let Some(v) = get("HALF_LIFE_DAYS") {
+            a.models.half_life = days("HALF_LIFE_DAYS", &v)?;
+        }
+        if let Some(v) = get("POSITION_SPLIT") {
+            let parts: Vec<u32> = v.split('/').filter_map(|p| p.trim().parse().ok()).collect();
+            match parts.as_slice() {
+                [first, middle, last] if first + middle + last == 100 => {
+                    a.models.position = PositionSplit {
+                        first: *first,
+                        middle: *middle,
+                        last: *last,
+                    }
+                }
+                _ => {
+                    return Err(bad(
+                        "POSITION_SPLIT",
+                        "must be first/middle/last percentages summing to 100, e.g. 40/20/40",
+                    ))
+                }
+            }
+        }
+        if let Some(v) = get("WINDOW_DAYS") {
+            a.journey.default_window = days("WINDOW_DAYS", &v)?;
+        }
+        if let Some(v) = get("INFLUENCER_WINDOW_DAYS") {
+            a.journey.influencer_window = days("INFLUENCER_WINDOW_DAYS", &v)?;
+        }
+        if let Some(v) = get("CHANNEL_WINDOWS") {
+            for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let (channel, d) = pair.split_once('=').ok_or_else(|| {
+                    bad("CHANNEL_WINDOWS", "must look like paid_search=7,email=14")
+                })?;
+                let channel = channel.trim();
+                if !CHANNELS.contains(&channel) {
+                    return Err(bad(
+                        "CHANNEL_WINDOWS",
+                        &format!("unknown channel '{channel}'"),
+                    ));
+                }
+                a.journey
+                    .channel_windows
+                    .insert(channel.to_owned(), days("CHANNEL_WINDOWS", d.trim())?);
+            }
         }
         Ok(config)
     }
@@ -75,5 +184,36 @@ mod tests {
             "DISCOUNT_STYLE"
         );
         assert_eq!(from(&[("SHORT_BASE_URL", "")]).unwrap().short_base, None);
+    }
+
+    #[test]
+    fn attribution_settings() {
+        let c = from(&[
+            ("ATTRIBUTION_BATCH", "500"),
+            ("HALF_LIFE_DAYS", "3"),
+            ("POSITION_SPLIT", "30/40/30"),
+            ("CHANNEL_WINDOWS", "paid_search=7, email=14"),
+            ("INFLUENCER_WINDOW_DAYS", "45"),
+        ])
+        .unwrap();
+        let a = c.attribution;
+        assert_eq!(
+            (a.batch, a.models.half_life, a.models.position.middle),
+            (500, 3 * DAY, 40)
+        );
+        assert_eq!(a.journey.channel_windows.get("email"), Some(&(14 * DAY)));
+        assert_eq!(a.journey.influencer_window, 45 * DAY);
+        assert_eq!(
+            from(&[("POSITION_SPLIT", "50/50/50")]).unwrap_err().0,
+            "POSITION_SPLIT"
+        );
+        assert_eq!(
+            from(&[("CHANNEL_WINDOWS", "tv=3")]).unwrap_err().0,
+            "CHANNEL_WINDOWS"
+        );
+        assert_eq!(
+            from(&[("ATTRIBUTION_BATCH", "0")]).unwrap_err().0,
+            "ATTRIBUTION_BATCH"
+        );
     }
 }

@@ -53,6 +53,9 @@ pub struct Touchpoint {
     pub influencer: Option<String>,
     pub campaign: Option<String>,
     pub link: Option<String>,
+    /// The link's `utm_content` and platform (clicks only).
+    pub content: Option<String>,
+    pub platform: Option<String>,
     pub code: Option<String>,
     pub app: Option<String>,
     pub source: Option<String>,
@@ -161,6 +164,8 @@ mod tests {
             influencer: Some(influencer.into()),
             campaign: None,
             link: Some(link.into()),
+            content: None,
+            platform: None,
             code: None,
             app: None,
             source: None,
@@ -239,6 +244,35 @@ mod tests {
         // 2 is 15 min after 1 (dropped); 4 is 35 min after 2 but only the
         // kept-or-not previous click counts: 4 - 2 = 35 min, kept.
         assert_eq!(keys(&j), vec!["click:1", "click:3", "click:4"]);
+    }
+
+    proptest::proptest! {
+        /// Every touchpoint of a journey is before the conversion, inside its
+        /// window, not a bot, and the journey is sorted and capped.
+        #[test]
+        fn the_window_is_respected(
+            touches in proptest::collection::vec((0i64..200 * DAY, 0usize..4, proptest::bool::ANY), 0..80),
+            converted_at in 0i64..200 * DAY,
+        ) {
+            let channels = ["email", "paid_search", "referral"];
+            let candidates: Vec<Touchpoint> = touches
+                .iter()
+                .enumerate()
+                .map(|(i, (at, kind, bot))| {
+                    let mut t = if *kind == 3 { click(&i.to_string(), *at, "l", "s") } else { channel(&i.to_string(), *at, channels[*kind]) };
+                    t.is_bot = *bot;
+                    t
+                })
+                .collect();
+            let cfg = JourneyConfig::default();
+            let j = assemble(converted_at, candidates, &cfg);
+            proptest::prop_assert!(j.len() <= cfg.max_touchpoints);
+            for t in &j {
+                proptest::prop_assert!(!t.is_bot);
+                proptest::prop_assert!(t.at <= converted_at && converted_at - t.at <= cfg.window(t));
+            }
+            proptest::prop_assert!(j.windows(2).all(|w| (w[0].at, &w[0].key) <= (w[1].at, &w[1].key)));
+        }
     }
 
     #[test]

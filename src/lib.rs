@@ -9,6 +9,7 @@
 //! * the **edge shell**, [`edge`], compiled only for `wasm32`. It parses
 //!   requests, calls the core, and reads and writes KV and D1.
 
+pub mod attribution;
 pub mod click;
 pub mod code;
 pub mod config;
@@ -19,8 +20,10 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod input;
+pub mod job;
 pub mod journey;
 pub mod link;
+pub mod markov;
 pub mod money;
 pub mod names;
 pub mod page;

@@ -53,6 +53,12 @@ pub enum Route<'a> {
     ShopifyWebhook,
     /// `GET /api/v1/journeys/{order_id}` (admin).
     GetJourney(&'a str),
+    /// `POST /api/v1/attribution/run` (admin): the scheduled job, now.
+    RunAttribution,
+    /// `GET /api/v1/attribution` (admin): state and removal effects.
+    AttributionStatus,
+    /// `GET /api/v1/quality` (admin): data-quality findings.
+    Quality,
     CreateInfluencer,
     ListInfluencers,
     CreateCampaign,
@@ -100,6 +106,9 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             ["v1", "touchpoints"] => post_only(CreateTouchpoint),
             ["v1", "webhooks", "shopify"] => post_only(ShopifyWebhook),
             ["v1", "journeys", order] => get_only(GetJourney(order)),
+            ["v1", "attribution", "run"] => post_only(RunAttribution),
+            ["v1", "attribution"] => get_only(AttributionStatus),
+            ["v1", "quality"] => get_only(Quality),
             ["v1", "links"] => by_method(ListLinks, CreateLink),
             ["v1", "links", slug] => match method {
                 Get => GetLink(slug),
@@ -162,6 +171,10 @@ mod tests {
         check(Post, "/api/v1/webhooks/shopify", ShopifyWebhook);
         check(Get, "/api/v1/webhooks/shopify", MethodNotAllowed);
         check(Get, "/api/v1/journeys/1001", GetJourney("1001"));
+        check(Post, "/api/v1/attribution/run", RunAttribution);
+        check(Get, "/api/v1/attribution/run", MethodNotAllowed);
+        check(Get, "/api/v1/attribution", AttributionStatus);
+        check(Get, "/api/v1/quality", Quality);
         check(Post, "/api/v1/influencers", CreateInfluencer);
         check(Get, "/api/v1/influencers", ListInfluencers);
         check(Post, "/api/v1/campaigns", CreateCampaign);

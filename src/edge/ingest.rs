@@ -7,11 +7,12 @@
 
 use super::http::{self, read_json, unavailable};
 use super::ledger::{self, Ingested};
-use super::{auth, now, DB};
+use super::{attrib, auth, now, DB};
+use crate::config::Config;
 use crate::conversion::{BatchItem, NewConversion, MAX_BATCH};
 use crate::error::{ApiError, ParseError};
+use crate::identity::{self, IdKind};
 use crate::input::JsonObject;
-use crate::journey::{self, JourneyConfig};
 use crate::money::{Currency, Money};
 use crate::route::Route;
 use crate::shopify;
@@ -58,7 +59,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                 .ok_or(ApiError::NotFound { what: "conversion" })?;
             http::json(200, &conversion_view(&c))
         }
-        Route::GetJourney(order) => journey(&db, &decode(order)).await,
+        Route::GetJourney(order) => journey(&db, &super::config(env), &decode(order)).await,
         _ => Err(ApiError::NotFound { what: "route" }),
     }
 }
@@ -251,21 +252,34 @@ fn conversion_view(c: &ledger::ConversionRow) -> Value {
 
 /// `GET /api/v1/journeys/{order_id}`: the ordered touchpoints the
 /// attribution job will see for this conversion.
-async fn journey(db: &D1Database, order_id: &str) -> Result<Response> {
+async fn journey(db: &D1Database, config: &Config, order_id: &str) -> Result<Response> {
     let c = ledger::load_conversion(db, order_id)
         .await?
         .ok_or(ApiError::NotFound { what: "conversion" })?;
-    let cfg = JourneyConfig::default();
-    let keys = ledger::person_keys(db, &c).await?;
-    let candidates = ledger::candidate_touchpoints(
-        db,
-        &keys,
+    let mut own = Vec::new();
+    if let Some(v) = &c.visitor_id {
+        own.push(identity::key(IdKind::Visitor, v));
+    }
+    if let Some(cu) = &c.customer_id {
+        own.push(identity::key(IdKind::Customer, cu));
+    }
+    if let Some(e) = &c.email_sha256 {
+        own.push(identity::key(IdKind::Email, e));
+    }
+    let input = [(
         c.id,
-        c.occurred_at - cfg.max_window(),
         c.occurred_at,
-    )
-    .await?;
-    let touchpoints = journey::assemble(c.occurred_at, candidates, &cfg);
+        c.revenue_minor,
+        c.currency.clone(),
+        own,
+    )];
+    let (pending, mut journeys) = attrib::journeys_of(db, &input, config, None).await?;
+    let keys: Vec<String> = pending
+        .into_iter()
+        .next()
+        .map(|p| p.keys.into_iter().collect())
+        .unwrap_or_default();
+    let touchpoints = journeys.pop().unwrap_or_default();
     let views: Vec<Value> = touchpoints
         .iter()
         .map(|t| {

@@ -12,7 +12,7 @@ use super::store::{all, first};
 use crate::conversion::NewConversion;
 use crate::error::ApiError;
 use crate::identity::{self, IdKind, LinkPlan};
-use crate::journey::{TouchKind, Touchpoint, INFLUENCER_CHANNEL};
+use crate::journey::INFLUENCER_CHANNEL;
 use crate::time::Millis;
 use crate::touchpoint::NewTouchpoint;
 use serde::{Deserialize, Serialize};
@@ -131,6 +131,39 @@ fn plan_statements(
         )?);
     }
     Ok(out)
+}
+
+/// Marks the attributed conversions of the person behind `keys` that
+/// occurred between `from` and `to` for reprocessing: a late touchpoint or a
+/// new identity link may change their journeys. It runs after the identity
+/// writes of its batch, so the person includes the new links.
+fn mark_dirty(
+    db: &D1Database,
+    keys: &[String],
+    from: Millis,
+    to: Millis,
+    guard: &str,
+    guard_args: (&str, &str),
+) -> Result<D1PreparedStatement> {
+    stmt(
+        query!(
+            db,
+            &format!(
+                "WITH person(key) AS (SELECT value FROM json_each(?3) UNION SELECT b.key FROM identities a \
+                   JOIN identities b ON b.person_id = a.person_id WHERE a.key IN (SELECT value FROM json_each(?3))) \
+                 UPDATE conversions SET dirty = 1 \
+                 WHERE attributed_at IS NOT NULL AND occurred_at BETWEEN ?4 AND ?5 AND {guard} \
+                   AND ('v:' || visitor_id IN (SELECT key FROM person) OR 'c:' || customer_id IN (SELECT key FROM person) \
+                        OR 'e:' || email_sha256 IN (SELECT key FROM person))"
+            ),
+            guard_args.0,
+            guard_args.1,
+            serde_json::to_string(keys).unwrap_or_else(|_| "[]".into()),
+            from,
+            to
+        ),
+        "binding reprocess mark",
+    )
 }
 
 /// Stores a conversion exactly once.
@@ -277,6 +310,16 @@ pub async fn ingest_conversion(
             GUARD,
             (&c.order_id, &fingerprint),
         )?);
+        // The link may bring other touchpoints into this person's earlier
+        // conversions.
+        writes.push(mark_dirty(
+            db,
+            &keys,
+            0,
+            c.occurred_at,
+            GUARD,
+            (&c.order_id, &fingerprint),
+        )?);
     }
     writes.push(stmt(
         query!(
@@ -340,6 +383,19 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
     if let Some(plan) = identity::plan(&keys, &known) {
         writes.extend(plan_statements(db, &plan, now, "?1 = ?2", ("1", "1"))?);
     }
+    // Conversions after this touchpoint (within the longest window) may now
+    // have it on their journeys.
+    let reach = crate::journey::JourneyConfig::default()
+        .max_window()
+        .max(365 * crate::time::DAY);
+    writes.push(mark_dirty(
+        db,
+        &keys,
+        t.occurred_at,
+        t.occurred_at + reach,
+        "?1 = ?2",
+        ("1", "1"),
+    )?);
     let results = db
         .batch(writes)
         .await
@@ -378,119 +434,4 @@ pub async fn load_conversion(db: &D1Database, order_id: &str) -> Result<Option<C
         "loading conversion",
     )
     .await
-}
-
-#[derive(Deserialize)]
-struct TouchRow {
-    key: String,
-    kind: String,
-    at: Millis,
-    channel: String,
-    influencer: Option<String>,
-    campaign: Option<String>,
-    link: Option<String>,
-    code: Option<String>,
-    app: Option<String>,
-    source: Option<String>,
-    medium: Option<String>,
-}
-
-/// Every identity key of the conversion's person (or just its own keys).
-pub async fn person_keys(db: &D1Database, c: &ConversionRow) -> Result<Vec<String>> {
-    let own = keys_of(
-        c.visitor_id.as_deref(),
-        c.customer_id.as_deref(),
-        c.email_sha256.as_deref(),
-    );
-    let rows: Vec<IdentityRow> = all(
-        query!(
-            db,
-            "SELECT key, person_id FROM identities WHERE person_id IN \
-               (SELECT person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1)))",
-            serde_json::to_string(&own).unwrap_or_else(|_| "[]".into())
-        ),
-        "reading the person's identities",
-    )
-    .await?;
-    let mut keys = own;
-    for r in rows {
-        if !keys.contains(&r.key) {
-            keys.push(r.key);
-        }
-    }
-    keys.sort();
-    Ok(keys)
-}
-
-/// The candidate touchpoints of a person before `until`, back to `since`:
-/// link clicks (humans and bots; the core drops bots), other-channel
-/// touchpoints, and the code touchpoints of `conversion_id`.
-pub async fn candidate_touchpoints(
-    db: &D1Database,
-    keys: &[String],
-    conversion_id: i64,
-    since: Millis,
-    until: Millis,
-) -> Result<Vec<Touchpoint>> {
-    let visitors: Vec<&str> = keys
-        .iter()
-        .filter_map(|k| identity::value_of(k, IdKind::Visitor))
-        .collect();
-    let customers: Vec<&str> = keys
-        .iter()
-        .filter_map(|k| identity::value_of(k, IdKind::Customer))
-        .collect();
-    let visitors = serde_json::to_string(&visitors).unwrap_or_else(|_| "[]".into());
-    let customers = serde_json::to_string(&customers).unwrap_or_else(|_| "[]".into());
-    let rows: Vec<TouchRow> = all(
-        query!(
-            db,
-            "SELECT 'click:' || k.id AS key, CASE WHEN k.is_bot = 1 THEN 'bot' ELSE 'click' END AS kind, k.ts AS at, \
-                    'influencer' AS channel, i.handle AS influencer, cp.slug AS campaign, l.slug AS link, k.code, \
-                    k.app, NULL AS source, NULL AS medium \
-               FROM clicks k JOIN links l ON l.id = k.link_id JOIN influencers i ON i.id = l.influencer_id \
-               JOIN campaigns cp ON cp.id = l.campaign_id \
-              WHERE k.visitor_id IN (SELECT value FROM json_each(?1)) AND k.ts BETWEEN ?3 AND ?4 \
-             UNION ALL \
-             SELECT CASE t.kind WHEN 'code' THEN 'code:' ELSE 'tp:' END || t.id, t.kind, t.occurred_at, t.channel, \
-                    i.handle, cp.slug, NULL, t.code, NULL, t.source, t.medium \
-               FROM touchpoints t LEFT JOIN influencers i ON i.id = t.influencer_id \
-               LEFT JOIN campaigns cp ON cp.id = t.campaign_id \
-              WHERE t.occurred_at BETWEEN ?3 AND ?4 AND ( \
-                    (t.kind = 'channel' AND (t.visitor_id IN (SELECT value FROM json_each(?1)) \
-                                             OR t.customer_id IN (SELECT value FROM json_each(?2)))) \
-                 OR (t.kind = 'code' AND t.conversion_id = ?5))",
-            visitors,
-            customers,
-            since,
-            until,
-            conversion_id
-        ),
-        "loading touchpoints",
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let kind = match r.kind.as_str() {
-                "code" => TouchKind::Code,
-                "channel" => TouchKind::Channel,
-                _ => TouchKind::Click,
-            };
-            Touchpoint {
-                key: r.key,
-                kind,
-                at: r.at,
-                channel: r.channel,
-                influencer: r.influencer,
-                campaign: r.campaign,
-                link: r.link,
-                code: r.code,
-                app: r.app,
-                source: r.source,
-                medium: r.medium,
-                is_bot: r.kind == "bot",
-            }
-        })
-        .collect())
 }

@@ -7,6 +7,7 @@
 //! statuses, so no bad input can ever surface as a 500.
 
 mod admin;
+mod attrib;
 mod auth;
 mod cache;
 mod http;
@@ -20,7 +21,9 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::route::{route, Method, Route};
 use crate::time::Millis;
-use worker::{console_error, event, Context, Env, Request, Response, Result};
+use worker::{
+    console_error, event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 /// Binding names, as in `wrangler.toml`.
 pub const DB: &str = "DB";
@@ -59,10 +62,29 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         | Route::CreateTouchpoint
         | Route::ShopifyWebhook
         | Route::GetJourney(_)) => ingest::handle(req, &env, r).await,
+        r @ (Route::RunAttribution | Route::AttributionStatus | Route::Quality) => {
+            attrib::handle(req, &env, r).await
+        }
         api => admin::handle(req, &env, api).await,
     };
     match outcome {
         Ok(resp) => Ok(resp),
         Err(e) => http::error_response(&e),
+    }
+}
+
+/// The cron trigger: one bounded attribution run.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let config = config(&env);
+    let db = match env.d1(DB) {
+        Ok(db) => db,
+        Err(e) => {
+            console_error!("scheduled attribution: no D1 binding: {e}");
+            return;
+        }
+    };
+    if let Err(e) = attrib::run(&db, &config, now(), &format!("cron {}", event.cron())).await {
+        console_error!("scheduled attribution failed: {e}");
     }
 }

@@ -16,7 +16,7 @@ use crate::click::{self, Click, RequestFacts, Via, Visit};
 use crate::code::PromoCode;
 use crate::discount::StoreDefaults;
 use crate::ids::{ClickId, VisitorId, ID_BYTES};
-use crate::link::CachedLink;
+use crate::link::{CachedLink, LinkStatus};
 use crate::pages;
 use crate::route::Method;
 use crate::slug::Slug;
@@ -88,14 +88,26 @@ fn visit(
     via: Via,
 ) -> Result<Response> {
     let now = now();
-    if !link.live(now) {
-        return not_found_page();
-    }
     let headers = req.headers();
     let user_agent = headers.get("User-Agent")?;
     let info = ua::classify(user_agent.as_deref().unwrap_or(""));
     let head = method == Method::Head;
     let is_bot = info.is_bot() || head;
+    if !link.live(now) {
+        // Record the miss (for the disabled-link finding), then 404.
+        let reason = if link.status == LinkStatus::Disabled {
+            "disabled"
+        } else {
+            "expired"
+        };
+        let (db, link_id) = (env.d1(DB)?, link.id);
+        ctx.wait_until(async move {
+            if let Err(e) = store::insert_miss(&db, link_id, now, reason, is_bot).await {
+                console_error!("miss on link {link_id} was not recorded: {e}");
+            }
+        });
+        return not_found_page();
+    }
 
     let cookie = headers.get("Cookie")?;
     let known_visitor = cookie.as_deref().and_then(click::visitor_from_cookie);

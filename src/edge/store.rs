@@ -662,3 +662,24 @@ pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<L
     ), "resolving code").await?;
     row.map(to_record).transpose()
 }
+
+/// Records a visit to a link that exists but does not redirect.
+pub async fn insert_miss(
+    db: &D1Database,
+    link_id: i64,
+    ts: Millis,
+    reason: &str,
+    is_bot: bool,
+) -> worker::Result<()> {
+    query!(
+        db,
+        "INSERT INTO link_misses (link_id, ts, reason, is_bot) VALUES (?1, ?2, ?3, ?4)",
+        link_id,
+        ts,
+        reason,
+        i64::from(is_bot)
+    )?
+    .run()
+    .await?;
+    Ok(())
+}

@@ -9,6 +9,7 @@
 mod support;
 
 mod admin_api;
+mod attribution;
 mod bots;
 mod clicks;
 mod conversions;

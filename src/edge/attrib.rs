@@ -1,0 +1,782 @@
+//! The attribution job in the shell: the scheduled handler and
+//! `POST /api/v1/attribution/run` both call [`run`].
+//!
+//! One run: take the lease; pick new conversions (after the watermark) and
+//! dirty ones (late touchpoints, within the reprocess horizon), at most
+//! `ATTRIBUTION_BATCH`; load their persons and candidate touchpoints in bulk;
+//! let the core build journeys, the removal-effect table and the credit
+//! rows; write everything in one D1 batch (a transaction) that replaces the
+//! conversions' credits and findings, advances the watermark and releases
+//! the lease. A rerun finds nothing new and changes nothing; an overlapping
+//! run finds the lease taken.
+
+use super::http::unavailable;
+use super::random;
+use crate::config::Config;
+use crate::conversion::hex;
+use crate::error::ApiError;
+use crate::identity::{self, IdKind};
+use crate::job::{self, Candidate, CreditRow, Finding, Pending};
+use crate::journey::{TouchKind, Touchpoint};
+use crate::markov::{End, RemovalEffects, Transitions};
+use crate::time::{Millis, DAY, MINUTE};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use worker::{console_log, query, D1Database, D1PreparedStatement, D1Result};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// How long a run may hold the lease before another may take over.
+const LEASE: Millis = 5 * MINUTE;
+/// Rows per `json_each` insert statement (one bound parameter each).
+const ROWS_PER_STATEMENT: usize = 300;
+/// The window of the per-link bot-share and disabled-link findings.
+const FINDINGS_WINDOW: Millis = 30 * DAY;
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub trigger: String,
+    pub status: &'static str,
+    pub started_at: Millis,
+    pub processed: usize,
+    pub new: usize,
+    pub reprocessed: usize,
+    pub credit_rows: usize,
+    pub findings: usize,
+    pub channels: usize,
+    pub p_conversion: f64,
+    pub rows_read: usize,
+    pub rows_written: usize,
+    pub more_pending: bool,
+}
+
+#[derive(Deserialize)]
+struct PendingRow {
+    id: i64,
+    occurred_at: Millis,
+    revenue_minor: i64,
+    currency: String,
+    visitor_id: Option<String>,
+    customer_id: Option<String>,
+    email_sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct KeyRow {
+    seed: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct CandidateRow {
+    key: String,
+    kind: String,
+    at: Millis,
+    channel: String,
+    influencer: Option<String>,
+    campaign: Option<String>,
+    link: Option<String>,
+    content: Option<String>,
+    platform: Option<String>,
+    code: Option<String>,
+    app: Option<String>,
+    source: Option<String>,
+    medium: Option<String>,
+    visitor_id: Option<String>,
+    customer_id: Option<String>,
+    conversion_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PathRow {
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct TransitionRow {
+    a: String,
+    b: String,
+    n: u64,
+}
+
+#[derive(Deserialize)]
+struct StateRow {
+    watermark: i64,
+}
+
+/// Counts rows read and written across the run's statements.
+#[derive(Default)]
+struct Meter {
+    read: usize,
+    written: usize,
+}
+
+impl Meter {
+    fn add(&mut self, r: &D1Result) {
+        if let Ok(Some(m)) = r.meta() {
+            self.read += m.rows_read.unwrap_or(0);
+            self.written += m.rows_written.unwrap_or(0);
+        }
+    }
+}
+
+fn stmt(s: worker::Result<D1PreparedStatement>, what: &'static str) -> Result<D1PreparedStatement> {
+    s.map_err(unavailable(what))
+}
+
+async fn read<T: for<'a> Deserialize<'a>>(
+    meter: &mut Meter,
+    s: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Vec<T>> {
+    let r = stmt(s, what)?.all().await.map_err(unavailable(what))?;
+    meter.add(&r);
+    r.results().map_err(unavailable(what))
+}
+
+fn json_text<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+/// The identity keys a conversion row carries itself.
+fn own_keys(r: &PendingRow) -> Vec<String> {
+    let mut k = Vec::new();
+    if let Some(v) = &r.visitor_id {
+        k.push(identity::key(IdKind::Visitor, v));
+    }
+    if let Some(c) = &r.customer_id {
+        k.push(identity::key(IdKind::Customer, c));
+    }
+    if let Some(e) = &r.email_sha256 {
+        k.push(identity::key(IdKind::Email, e));
+    }
+    k
+}
+
+/// Loads `rows`' persons and candidate touchpoints and builds their
+/// journeys. Shared by the job and the journey endpoint.
+pub async fn journeys_of(
+    db: &D1Database,
+    rows: &[(i64, Millis, i64, String, Vec<String>)],
+    config: &Config,
+    meter_out: Option<&mut usize>,
+) -> Result<(Vec<Pending>, Vec<Vec<Touchpoint>>)> {
+    let mut meter = Meter::default();
+    let seeds: BTreeSet<&String> = rows.iter().flat_map(|r| r.4.iter()).collect();
+    let expansions: Vec<KeyRow> = read(
+        &mut meter,
+        query!(
+            db,
+            "SELECT a.key AS seed, b.key AS key FROM identities a JOIN identities b ON b.person_id = a.person_id \
+             WHERE a.key IN (SELECT value FROM json_each(?1))",
+            json_text(&seeds)
+        ),
+        "loading persons",
+    )
+    .await?;
+    let mut person: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for e in &expansions {
+        person
+            .entry(e.seed.as_str())
+            .or_default()
+            .insert(e.key.clone());
+    }
+    let pending: Vec<Pending> = rows
+        .iter()
+        .map(|(id, at, revenue, currency, own)| {
+            let mut keys: BTreeSet<String> = own.iter().cloned().collect();
+            for k in own {
+                keys.extend(person.get(k.as_str()).into_iter().flatten().cloned());
+            }
+            Pending {
+                id: *id,
+                occurred_at: *at,
+                revenue_minor: *revenue,
+                currency: currency.clone(),
+                keys,
+            }
+        })
+        .collect();
+    let all_keys: BTreeSet<&String> = pending.iter().flat_map(|p| p.keys.iter()).collect();
+    let visitors: Vec<&str> = all_keys
+        .iter()
+        .filter_map(|k| identity::value_of(k, IdKind::Visitor))
+        .collect();
+    let customers: Vec<&str> = all_keys
+        .iter()
+        .filter_map(|k| identity::value_of(k, IdKind::Customer))
+        .collect();
+    let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+    let until = pending.iter().map(|p| p.occurred_at).max().unwrap_or(0);
+    let since = pending.iter().map(|p| p.occurred_at).min().unwrap_or(0)
+        - config.attribution.journey.max_window();
+    let candidates: Vec<CandidateRow> = read(
+        &mut meter,
+        query!(
+            db,
+            "SELECT 'click:' || k.id AS key, 'click' AS kind, k.ts AS at, 'influencer' AS channel, i.handle AS influencer, \
+                    cp.slug AS campaign, l.slug AS link, l.content, l.platform, k.code, k.app, NULL AS source, NULL AS medium, \
+                    k.visitor_id, NULL AS customer_id, NULL AS conversion_id \
+               FROM clicks k JOIN links l ON l.id = k.link_id JOIN influencers i ON i.id = l.influencer_id \
+               JOIN campaigns cp ON cp.id = l.campaign_id \
+              WHERE k.visitor_id IN (SELECT value FROM json_each(?1)) AND k.is_bot = 0 AND k.ts BETWEEN ?3 AND ?4 \
+             UNION ALL \
+             SELECT CASE t.kind WHEN 'code' THEN 'code:' ELSE 'tp:' END || t.id, t.kind, t.occurred_at, t.channel, i.handle, \
+                    cp.slug, NULL, NULL, NULL, t.code, NULL, t.source, t.medium, t.visitor_id, t.customer_id, \
+                    CASE t.kind WHEN 'code' THEN t.conversion_id END \
+               FROM touchpoints t LEFT JOIN influencers i ON i.id = t.influencer_id \
+               LEFT JOIN campaigns cp ON cp.id = t.campaign_id \
+              WHERE (t.kind = 'channel' AND t.occurred_at BETWEEN ?3 AND ?4 \
+                     AND (t.visitor_id IN (SELECT value FROM json_each(?1)) OR t.customer_id IN (SELECT value FROM json_each(?2)))) \
+                 OR (t.kind = 'code' AND t.conversion_id IN (SELECT value FROM json_each(?5)))",
+            json_text(&visitors),
+            json_text(&customers),
+            since,
+            until,
+            json_text(&ids)
+        ),
+        "loading touchpoints",
+    )
+    .await?;
+    let candidates: Vec<Candidate> = candidates
+        .into_iter()
+        .map(|r| {
+            let mut keys = Vec::new();
+            if let Some(v) = &r.visitor_id {
+                keys.push(identity::key(IdKind::Visitor, v));
+            }
+            if let Some(c) = &r.customer_id {
+                keys.push(identity::key(IdKind::Customer, c));
+            }
+            let kind = match r.kind.as_str() {
+                "code" => TouchKind::Code,
+                "channel" => TouchKind::Channel,
+                _ => TouchKind::Click,
+            };
+            Candidate {
+                touch: Touchpoint {
+                    key: r.key,
+                    kind,
+                    at: r.at,
+                    channel: r.channel,
+                    influencer: r.influencer,
+                    campaign: r.campaign,
+                    link: r.link,
+                    content: r.content,
+                    platform: r.platform,
+                    code: r.code,
+                    app: r.app,
+                    source: r.source,
+                    medium: r.medium,
+                    is_bot: false,
+                },
+                keys,
+                conversion_id: r.conversion_id,
+            }
+        })
+        .collect();
+    let journeys = job::journeys(&pending, &candidates, &config.attribution.journey);
+    if let Some(out) = meter_out {
+        *out += meter.read;
+    }
+    Ok((pending, journeys))
+}
+
+/// Runs the attribution job once.
+pub async fn run(
+    db: &D1Database,
+    config: &Config,
+    now: Millis,
+    trigger: &str,
+) -> Result<RunSummary> {
+    let mut meter = Meter::default();
+    let run_id = hex(&random::bytes::<8>());
+    let mut summary = RunSummary {
+        run_id: run_id.clone(),
+        trigger: trigger.to_owned(),
+        started_at: now,
+        ..RunSummary::default()
+    };
+
+    // 1. The lease.
+    let lease = stmt(
+        query!(
+            db,
+            "UPDATE attribution_state SET lease_owner = ?1, lease_until = ?2 WHERE id = 1 AND lease_until < ?3",
+            run_id,
+            now + LEASE,
+            now
+        ),
+        "binding lease",
+    )?
+    .run()
+    .await
+    .map_err(unavailable("taking the lease"))?;
+    if lease
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        == 0
+    {
+        summary.status = "busy";
+        return Ok(summary);
+    }
+    let result = attribute(db, config, now, &run_id, &mut summary, &mut meter).await;
+    if result.is_err() {
+        // Release the lease so the next run can retry at once.
+        let _ = stmt(
+            query!(
+                db,
+                "UPDATE attribution_state SET lease_until = 0 WHERE id = 1 AND lease_owner = ?1",
+                run_id
+            ),
+            "binding lease release",
+        )?
+        .run()
+        .await;
+    }
+    result?;
+    summary.rows_read = meter.read;
+    summary.rows_written = meter.written;
+    console_log!(
+        "attribution run {run_id} ({trigger}): {} conversions ({} new, {} reprocessed), {} credit rows",
+        summary.processed,
+        summary.new,
+        summary.reprocessed,
+        summary.credit_rows
+    );
+    Ok(summary)
+}
+
+async fn attribute(
+    db: &D1Database,
+    config: &Config,
+    now: Millis,
+    run_id: &str,
+    summary: &mut RunSummary,
+    meter: &mut Meter,
+) -> Result<()> {
+    let settings = &config.attribution;
+    let state: Vec<StateRow> = read(
+        meter,
+        Ok(query!(
+            db,
+            "SELECT watermark FROM attribution_state WHERE id = 1"
+        )),
+        "reading the watermark",
+    )
+    .await?;
+    let watermark = state.first().map_or(0, |s| s.watermark);
+
+    // 2. What to (re)process: dirty conversions first, then new ones.
+    let limit = settings.batch as i64 + 1;
+    let dirty: Vec<PendingRow> = read(
+        meter,
+        query!(
+            db,
+            "SELECT id, occurred_at, revenue_minor, currency, visitor_id, customer_id, email_sha256 FROM conversions \
+             WHERE dirty = 1 AND id <= ?1 AND occurred_at >= ?2 ORDER BY id LIMIT ?3",
+            watermark,
+            now - settings.reprocess_horizon,
+            limit
+        ),
+        "picking dirty conversions",
+    )
+    .await?;
+    let fresh: Vec<PendingRow> = read(
+        meter,
+        query!(
+            db,
+            "SELECT id, occurred_at, revenue_minor, currency, visitor_id, customer_id, email_sha256 FROM conversions \
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
+            watermark,
+            limit
+        ),
+        "picking new conversions",
+    )
+    .await?;
+    let mut rows: Vec<PendingRow> = dirty;
+    summary.reprocessed = rows.len().min(settings.batch);
+    rows.extend(fresh);
+    summary.more_pending = rows.len() > settings.batch;
+    rows.truncate(settings.batch);
+    summary.new = rows.len() - summary.reprocessed;
+    summary.processed = rows.len();
+    let new_watermark = rows
+        .iter()
+        .filter(|r| r.id > watermark)
+        .map(|r| r.id)
+        .max()
+        .unwrap_or(watermark);
+
+    // 3. Journeys.
+    let inputs: Vec<(i64, Millis, i64, String, Vec<String>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                r.occurred_at,
+                r.revenue_minor,
+                r.currency.clone(),
+                own_keys(r),
+            )
+        })
+        .collect();
+    let (pending, journeys) = if inputs.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        journeys_of(db, &inputs, config, Some(&mut meter.read)).await?
+    };
+    let paths: Vec<Vec<String>> = journeys.iter().map(|j| job::path(j)).collect();
+    let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+
+    // 4. The removal-effect table: converting paths of the period (this
+    // batch's new ones, and those stored by earlier runs) and the
+    // non-converting click journeys, aggregated in SQL.
+    let effects = if pending.is_empty() {
+        RemovalEffects::default()
+    } else {
+        let period_start = now - settings.markov_period;
+        let stored: Vec<PathRow> = read(
+            meter,
+            query!(
+                db,
+                "SELECT path FROM conversions WHERE path IS NOT NULL AND occurred_at >= ?1 \
+                 AND id NOT IN (SELECT value FROM json_each(?2))",
+                period_start,
+                json_text(&ids)
+            ),
+            "loading converting paths",
+        )
+        .await?;
+        let non_converting: Vec<TransitionRow> = read(
+            meter,
+            query!(db, NON_CONVERTING_SQL, period_start, now, 30 * MINUTE),
+            "aggregating non-converting paths",
+        )
+        .await?;
+        let mut t = Transitions::default();
+        for p in &stored {
+            if let Ok(keys) = serde_json::from_str::<Vec<String>>(&p.path) {
+                t.add_path(&keys, End::Conversion);
+            }
+        }
+        job::add_converting(&mut t, &paths);
+        for r in &non_converting {
+            let from = (r.a != "^").then_some(r.a.as_str());
+            let to = if r.b == "$" {
+                Err(End::Null)
+            } else {
+                Ok(r.b.as_str())
+            };
+            t.add_transition(from, to, r.n);
+        }
+        t.removal_effects()
+    };
+    summary.channels = effects.effects.len();
+    summary.p_conversion = effects.p_conversion;
+
+    // 5. Credits and findings.
+    let credits: Vec<CreditRow> = job::credit_rows(&pending, &journeys, &settings.models, &effects);
+    let findings: Vec<Finding> = job::findings(&pending, &journeys);
+    summary.credit_rows = credits.len();
+    summary.findings = findings.len();
+
+    // 6. One transaction.
+    let ids_json = json_text(&ids);
+    let mut writes = vec![
+        stmt(
+            query!(
+                db,
+                "DELETE FROM credits WHERE conversion_id IN (SELECT value FROM json_each(?1))",
+                ids_json
+            ),
+            "binding credit delete",
+        )?,
+        stmt(
+            query!(
+                db,
+                "DELETE FROM findings WHERE conversion_id IN (SELECT value FROM json_each(?1))",
+                ids_json
+            ),
+            "binding finding delete",
+        )?,
+    ];
+    for chunk in credits.chunks(ROWS_PER_STATEMENT) {
+        writes.push(stmt(
+            query!(db, INSERT_CREDITS_SQL, json_text(&chunk)),
+            "binding credit insert",
+        )?);
+    }
+    for chunk in findings.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|f| json!({"kind": f.kind, "conversion_id": f.conversion_id, "subject": f.subject, "detail": json_text(&f.detail)}))
+            .collect();
+        writes.push(stmt(
+            query!(
+                db,
+                "INSERT INTO findings (kind, conversion_id, subject, detail, recorded_at) \
+                 SELECT json_extract(value, '$.kind'), json_extract(value, '$.conversion_id'), \
+                        json_extract(value, '$.subject'), json_extract(value, '$.detail'), ?2 FROM json_each(?1)",
+                json_text(&rows),
+                now
+            ),
+            "binding finding insert",
+        )?);
+    }
+    let marks: Vec<_> = pending
+        .iter()
+        .zip(&paths)
+        .map(|(p, path)| json!({"id": p.id, "path": path}))
+        .collect();
+    for chunk in marks.chunks(ROWS_PER_STATEMENT) {
+        writes.push(stmt(
+            query!(
+                db,
+                "UPDATE conversions SET attributed_at = ?2, dirty = 0, \
+                        path = (SELECT json_extract(value, '$.path') FROM json_each(?1) \
+                                WHERE json_extract(value, '$.id') = conversions.id) \
+                 WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))",
+                json_text(&chunk),
+                now
+            ),
+            "binding conversion marks",
+        )?);
+    }
+    writes.push(stmt(
+        query!(
+            db,
+            "INSERT INTO findings (kind, conversion_id, subject, recorded_at) \
+             SELECT 'unknown_code', c.id, j.value, ?2 FROM conversions c, json_each(c.promo_codes) j \
+             WHERE c.id IN (SELECT value FROM json_each(?1)) AND j.value NOT IN (SELECT code FROM codes)",
+            ids_json,
+            now
+        ),
+        "binding unknown-code findings",
+    )?);
+    if !pending.is_empty() {
+        let table: Vec<_> = effects
+            .effects
+            .iter()
+            .map(|(k, v)| json!({"k": k, "e": v}))
+            .collect();
+        writes.push(stmt(
+            Ok(query!(db, "DELETE FROM removal_effects")),
+            "binding effect delete",
+        )?);
+        for chunk in table.chunks(ROWS_PER_STATEMENT) {
+            writes.push(stmt(
+                query!(
+                    db,
+                    "INSERT INTO removal_effects (channel_key, effect, computed_at) \
+                     SELECT json_extract(value, '$.k'), json_extract(value, '$.e'), ?2 FROM json_each(?1)",
+                    json_text(&chunk),
+                    now
+                ),
+                "binding effect insert",
+            )?);
+        }
+    }
+    // Link-level findings, refreshed every run.
+    writes.push(stmt(
+        Ok(query!(
+            db,
+            "DELETE FROM findings WHERE kind IN ('bot_share', 'disabled_link_clicks')"
+        )),
+        "binding link finding delete",
+    )?);
+    writes.push(stmt(
+        query!(
+            db,
+            "INSERT INTO findings (kind, subject, detail, recorded_at) \
+             SELECT 'bot_share', l.slug, json_object('clicks', COUNT(*), 'bot_clicks', SUM(k.is_bot), \
+                    'share', ROUND(1.0 * SUM(k.is_bot) / COUNT(*), 4)), ?2 \
+               FROM clicks k JOIN links l ON l.id = k.link_id WHERE k.ts >= ?1 \
+              GROUP BY l.id HAVING SUM(k.is_bot) > 0",
+            now - FINDINGS_WINDOW,
+            now
+        ),
+        "binding bot-share findings",
+    )?);
+    writes.push(stmt(
+        query!(
+            db,
+            "INSERT INTO findings (kind, subject, detail, recorded_at) \
+             SELECT 'disabled_link_clicks', l.slug, json_object('visits', COUNT(*), 'bot_visits', SUM(m.is_bot), \
+                    'reason', MAX(m.reason), 'last_at', MAX(m.ts)), ?2 \
+               FROM link_misses m JOIN links l ON l.id = m.link_id WHERE m.ts >= ?1 GROUP BY l.id",
+            now - FINDINGS_WINDOW,
+            now
+        ),
+        "binding disabled-link findings",
+    )?);
+    summary.status = "ok";
+    let summary_json = serde_json::to_string(&*summary).unwrap_or_default();
+    writes.push(stmt(
+        query!(
+            db,
+            "UPDATE attribution_state SET watermark = MAX(watermark, ?1), last_run_at = ?2, last_run = ?3, lease_until = 0 \
+             WHERE id = 1 AND lease_owner = ?4",
+            new_watermark,
+            now,
+            summary_json,
+            run_id
+        ),
+        "binding state update",
+    )?);
+    let results = db
+        .batch(writes)
+        .await
+        .map_err(unavailable("writing attribution results"))?;
+    for r in &results {
+        meter.add(r);
+    }
+    Ok(())
+}
+
+/// Transition counts of the period's non-converting click journeys: the
+/// human clicks of visitors whose person never converted, repeat clicks of
+/// one link within 30 minutes collapsed, as `(a, b, n)` with `^` for START
+/// and `$` for the end (NULL).
+const NON_CONVERTING_SQL: &str = "\
+WITH converted AS (
+  SELECT visitor_id AS v FROM conversions WHERE visitor_id IS NOT NULL
+  UNION
+  SELECT substr(x.key, 3) FROM identities x WHERE x.key LIKE 'v:%' AND x.person_id IN (
+    SELECT i.person_id FROM identities i JOIN conversions c
+      ON i.key = 'v:' || c.visitor_id OR i.key = 'c:' || c.customer_id OR i.key = 'e:' || c.email_sha256)
+), raw AS (
+  SELECT k.id, k.visitor_id AS v, k.ts, inf.handle AS key,
+         LAG(k.ts) OVER (PARTITION BY k.visitor_id, k.link_id ORDER BY k.ts, k.id) AS prev_same
+    FROM clicks k JOIN links l ON l.id = k.link_id JOIN influencers inf ON inf.id = l.influencer_id
+   WHERE k.is_bot = 0 AND k.ts BETWEEN ?1 AND ?2 AND k.visitor_id NOT IN (SELECT v FROM converted)
+), kept AS (
+  SELECT id, v, ts, key FROM raw WHERE prev_same IS NULL OR ts - prev_same >= ?3
+), seq AS (
+  SELECT key, LAG(key) OVER (PARTITION BY v ORDER BY ts, id) AS prev,
+         LEAD(key) OVER (PARTITION BY v ORDER BY ts, id) AS next FROM kept
+)
+SELECT COALESCE(prev, '^') AS a, key AS b, COUNT(*) AS n FROM seq GROUP BY 1, 2
+UNION ALL
+SELECT key AS a, '$' AS b, COUNT(*) AS n FROM seq WHERE next IS NULL GROUP BY 1";
+
+const INSERT_CREDITS_SQL: &str = "\
+INSERT INTO credits (conversion_id, model, position, touchpoint_key, touch_kind, touched_at, converted_at, channel,
+                     channel_key, influencer, campaign, link, content, platform, app, code, revenue_minor, currency,
+                     conversion_micros, is_assist)
+SELECT json_extract(value, '$.conversion_id'), json_extract(value, '$.model'), json_extract(value, '$.position'),
+       json_extract(value, '$.touchpoint_key'), json_extract(value, '$.touch_kind'), json_extract(value, '$.touched_at'),
+       json_extract(value, '$.converted_at'), json_extract(value, '$.channel'), json_extract(value, '$.channel_key'),
+       json_extract(value, '$.influencer'), json_extract(value, '$.campaign'), json_extract(value, '$.link'),
+       json_extract(value, '$.content'), json_extract(value, '$.platform'), json_extract(value, '$.app'),
+       json_extract(value, '$.code'), json_extract(value, '$.revenue_minor'), json_extract(value, '$.currency'),
+       json_extract(value, '$.conversion_micros'), json_extract(value, '$.is_assist')
+  FROM json_each(?1)";
+
+/// The admin endpoints: run now, status, and quality findings.
+pub async fn handle(
+    req: worker::Request,
+    env: &worker::Env,
+    route: crate::route::Route<'_>,
+) -> Result<worker::Response> {
+    use crate::route::Route;
+    super::auth::require_bearer(&req, env, "ADMIN_TOKEN")?;
+    let db = env.d1(super::DB).map_err(unavailable("D1 binding"))?;
+    match route {
+        Route::RunAttribution => {
+            let summary = run(&db, &super::config(env), super::now(), "api").await?;
+            let status = if summary.status == "busy" { 409 } else { 200 };
+            super::http::json(status, &summary)
+        }
+        Route::AttributionStatus => {
+            #[derive(Deserialize, Serialize)]
+            struct State {
+                watermark: i64,
+                last_run_at: Option<Millis>,
+                last_run: Option<String>,
+            }
+            #[derive(Deserialize, Serialize)]
+            struct Effect {
+                channel_key: String,
+                effect: f64,
+            }
+            let mut meter = Meter::default();
+            let state: Vec<State> = read(
+                &mut meter,
+                Ok(query!(
+                    &db,
+                    "SELECT watermark, last_run_at, last_run FROM attribution_state WHERE id = 1"
+                )),
+                "reading attribution state",
+            )
+            .await?;
+            let effects: Vec<Effect> = read(
+                &mut meter,
+                Ok(query!(&db, "SELECT channel_key, effect FROM removal_effects ORDER BY effect DESC, channel_key")),
+                "reading removal effects",
+            )
+            .await?;
+            let state = state.into_iter().next();
+            super::http::json(
+                200,
+                &json!({
+                    "watermark": state.as_ref().map(|s| s.watermark),
+                    "last_run_at": state.as_ref().and_then(|s| s.last_run_at).map(crate::time::format_rfc3339),
+                    "last_run": state.as_ref().and_then(|s| s.last_run.as_deref()).and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()),
+                    "removal_effects": effects,
+                }),
+            )
+        }
+        Route::Quality => {
+            #[derive(Deserialize, Serialize)]
+            struct Row {
+                kind: String,
+                order_id: Option<String>,
+                subject: Option<String>,
+                detail: Option<String>,
+                recorded_at: Millis,
+            }
+            let mut meter = Meter::default();
+            let rows: Vec<Row> = read(
+                &mut meter,
+                Ok(query!(
+                    &db,
+                    "SELECT f.kind, c.order_id, f.subject, f.detail, f.recorded_at FROM findings f \
+                     LEFT JOIN conversions c ON c.id = f.conversion_id ORDER BY f.kind, f.id LIMIT 5000"
+                )),
+                "reading findings",
+            )
+            .await?;
+            let mut groups: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+            for kind in [
+                "no_touchpoints",
+                "code_without_clicks",
+                "unknown_code",
+                "bot_share",
+                "disabled_link_clicks",
+            ] {
+                groups.insert(kind.to_owned(), Vec::new());
+            }
+            for r in rows {
+                let detail = r
+                    .detail
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok());
+                groups.entry(r.kind.clone()).or_default().push(json!({
+                    "order_id": r.order_id,
+                    "subject": r.subject,
+                    "detail": detail,
+                    "recorded_at": crate::time::format_rfc3339(r.recorded_at),
+                }));
+            }
+            super::http::json(200, &json!({"findings": groups}))
+        }
+        _ => Err(ApiError::NotFound { what: "route" }),
+    }
+}
