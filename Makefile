@@ -2,7 +2,7 @@
 # Every target runs scripts/setup.sh first, which installs whatever is
 # missing (npm packages, the wasm32 std, worker-build, wasm-bindgen-cli).
 
-.PHONY: dev test setup build fmt lint test-native test-e2e clean
+.PHONY: dev test setup build fmt lint test-native test-e2e bench clean
 
 ## Serve the worker on http://127.0.0.1:8787 with seeded demo data.
 dev: setup
@@ -15,6 +15,12 @@ test: setup
 	bash scripts/clippy-wasm.sh
 	cargo test
 	bash scripts/e2e.sh
+
+## Benchmarks: native core (models, data-driven table, journeys) and the
+## attribution cron under wrangler dev.
+bench: setup
+	cargo bench --bench core
+	bash bench/cron.sh
 
 setup:
 	bash scripts/setup.sh

@@ -630,10 +630,7 @@ async fn attribute(
         ),
         "binding state update",
     )?);
-    let results = db
-        .batch(writes)
-        .await
-        .map_err(unavailable("writing attribution results"))?;
+    let results = super::store::batch(db, writes, "writing attribution results").await?;
     for r in &results {
         meter.add(r);
     }

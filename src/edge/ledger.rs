@@ -208,10 +208,7 @@ pub async fn ingest_conversion(
             "binding identity lookup",
         )?,
     ];
-    let results = db
-        .batch(reads)
-        .await
-        .map_err(unavailable("reading before ingest"))?;
+    let results = super::store::batch(db, reads, "reading before ingest").await?;
     let existing: Vec<ExistingRow> = rows(results.first(), "decoding order lookup")?;
     if let Some(e) = existing.first() {
         return Ok(if e.fingerprint == fingerprint {
@@ -329,10 +326,7 @@ pub async fn ingest_conversion(
         ),
         "binding order read-back",
     )?);
-    let results = db
-        .batch(writes)
-        .await
-        .map_err(unavailable("storing conversion"))?;
+    let results = super::store::batch(db, writes, "storing conversion").await?;
     let inserted = results
         .first()
         .and_then(|r| r.meta().ok().flatten())
@@ -396,10 +390,7 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
         "?1 = ?2",
         ("1", "1"),
     )?);
-    let results = db
-        .batch(writes)
-        .await
-        .map_err(unavailable("storing touchpoint"))?;
+    let results = super::store::batch(db, writes, "storing touchpoint").await?;
     results
         .first()
         .and_then(|r| r.meta().ok().flatten())

@@ -683,3 +683,26 @@ pub async fn insert_miss(
     .await?;
     Ok(())
 }
+
+/// Runs a D1 batch (one transaction), retrying transient failures (a busy
+/// database, a dropped connection) twice with a short pause. Only for
+/// batches that are safe to repeat: every batch in this crate is, because
+/// inserts are `ON CONFLICT`-guarded and replacements are delete-then-insert.
+pub(super) async fn batch(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Vec<worker::D1Result>> {
+    let mut attempt = 0;
+    loop {
+        match db.batch(statements.clone()).await {
+            Ok(results) => return Ok(results),
+            Err(e) if attempt < 2 => {
+                attempt += 1;
+                worker::console_warn!("{what}: attempt {attempt} failed ({e}); retrying");
+                worker::Delay::from(std::time::Duration::from_millis(25 * 4u64.pow(attempt))).await;
+            }
+            Err(e) => return Err(unavailable(what)(e)),
+        }
+    }
+}

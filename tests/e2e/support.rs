@@ -57,7 +57,23 @@ fn agent() -> ureq::Agent {
 }
 
 /// Sends one request. `headers` are added as given.
+/// Sends one request, retrying a 503 like a well-behaved client: the API
+/// answers 503 only when storage is momentarily unavailable (locally, when a
+/// test reads the D1 file directly while the worker writes), and nothing of
+/// such a request was stored.
 pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+    let mut attempt = 0;
+    loop {
+        let r = request_once(method, path, headers, body);
+        attempt += 1;
+        if r.status != 503 || attempt >= 6 {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(100 * attempt));
+    }
+}
+
+fn request_once(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
     let url = format!("{}{}", base(), path);
     let mut builder = ureq::http::Request::builder().method(method).uri(&url);
     for (k, v) in headers {
