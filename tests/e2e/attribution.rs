@@ -303,6 +303,17 @@ fn attribution_scenario() {
     // two leftover cents go to .778 and .542.
     assert_eq!(cents(&c1, "time_decay"), vec![1_372, 2_252, 3_030, 3_346]);
 
+    // An overlapping run finds the lease taken and does nothing.
+    d1("UPDATE attribution_state SET lease_owner = 'someone-else', lease_until = 9999999999999 WHERE id = 1");
+    let busy = admin("POST", "/api/v1/attribution/run", Some(json!({})));
+    assert_eq!(
+        (busy.status, busy.json()["status"].as_str()),
+        (409, Some("busy")),
+        "{}",
+        busy.body
+    );
+    d1("UPDATE attribution_state SET lease_owner = NULL, lease_until = 0 WHERE id = 1");
+
     // Quality: the code-only conversion is a code used without clicks.
     let q = admin("GET", "/api/v1/quality", None).json();
     let leaks = q["findings"]["code_without_clicks"].as_array().unwrap();
