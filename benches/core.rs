@@ -156,6 +156,7 @@ fn main() {
             occurred_at: 90 * DAY,
             revenue_minor: 5_000,
             currency: "USD".into(),
+            reporting_minor: Some(5_000),
             keys: [format!("v:{i:08}")].into_iter().collect(),
         })
         .collect();

@@ -46,6 +46,7 @@ curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "e2e: worker nev
 var() { sed -n "s/^$1=//p" .dev.vars | tail -n1; }
 export LINKCREDIT_BASE_URL="http://127.0.0.1:$PORT" LINKCREDIT_ADMIN_TOKEN="$(var ADMIN_TOKEN)" \
   LINKCREDIT_INGEST_TOKEN="$(var INGEST_TOKEN)" LINKCREDIT_SHOPIFY_SECRET="$(var SHOPIFY_WEBHOOK_SECRET)" \
+  LINKCREDIT_REPORTS_TOKEN="$(var REPORTS_TOKEN)" \
   LINKCREDIT_STATE="$STATE"
 status=0
 cargo test --features e2e --test e2e -- "$@" || status=$?

@@ -5,6 +5,7 @@ use crate::attribution::{ModelConfig, PositionSplit};
 use crate::discount::{DiscountStyle, ParamName, StoreDefaults};
 use crate::error::ParseError;
 use crate::journey::{JourneyConfig, CHANNELS};
+use crate::money::Currency;
 use crate::time::{Millis, DAY};
 
 /// The attribution job's settings.
@@ -38,7 +39,7 @@ impl Default for AttributionSettings {
 }
 
 /// Everything configurable through plain vars.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Base of short URLs (`SHORT_BASE_URL`); `None`: the request's origin.
     pub short_base: Option<String>,
@@ -46,6 +47,19 @@ pub struct Config {
     /// `coupon`): the store-wide discount defaults.
     pub store: StoreDefaults,
     pub attribution: AttributionSettings,
+    /// The one currency reports are in (`REPORTING_CURRENCY`, USD).
+    pub reporting_currency: Currency,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            short_base: None,
+            store: StoreDefaults::default(),
+            attribution: AttributionSettings::default(),
+            reporting_currency: Currency::parse("USD").expect("static"),
+        }
+    }
 }
 
 fn bad(name: &str, message: &str) -> (String, ParseError) {
@@ -80,6 +94,10 @@ impl Config {
         if let Some(v) = get("COUPON_PARAM") {
             config.store.coupon_param =
                 ParamName::parse(&v).map_err(|e| ("COUPON_PARAM".to_owned(), e))?;
+        }
+        if let Some(v) = get("REPORTING_CURRENCY") {
+            config.reporting_currency =
+                Currency::parse(&v).map_err(|e| ("REPORTING_CURRENCY".to_owned(), e))?;
         }
         let a = &mut config.attribution;
         if let Some(v) = get("ATTRIBUTION_BATCH") {

@@ -76,6 +76,11 @@ impl JsonObject {
         }
     }
 
+    /// A field's raw JSON value, `null` included; `None` when absent.
+    pub fn raw(&self, field: &str) -> Option<&Value> {
+        self.0.get(field)
+    }
+
     /// A field's raw JSON value; `None` when absent or `null`.
     pub fn value(&self, field: &str) -> Option<&Value> {
         self.0.get(field).filter(|v| !v.is_null())

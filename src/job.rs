@@ -17,6 +17,9 @@ pub struct Pending {
     pub occurred_at: Millis,
     pub revenue_minor: i64,
     pub currency: String,
+    /// The revenue in the reporting currency; `None` without an exchange
+    /// rate (the conversion is then left out of reports and flagged).
+    pub reporting_minor: Option<i64>,
     /// Every identity key of the converting person.
     pub keys: BTreeSet<String>,
 }
@@ -101,6 +104,7 @@ pub struct CreditRow {
     pub code: Option<String>,
     pub revenue_minor: i64,
     pub currency: String,
+    pub reporting_minor: Option<i64>,
     pub conversion_micros: i64,
     pub is_assist: bool,
 }
@@ -115,9 +119,11 @@ pub fn credit_rows(
     let mut rows = Vec::new();
     for (p, j) in pending.iter().zip(journeys) {
         for model in Model::ALL {
-            let credits =
-                attribution::credit(model, j, p.occurred_at, p.revenue_minor, cfg, effects);
-            for (i, (t, c)) in j.iter().zip(credits).enumerate() {
+            let w = attribution::weights(model, j, p.occurred_at, cfg, effects);
+            let revenue = attribution::split(p.revenue_minor, &w);
+            let reporting = p.reporting_minor.map(|r| attribution::split(r, &w));
+            let micros = attribution::split(attribution::CONVERSION_UNIT, &w);
+            for (i, t) in j.iter().enumerate() {
                 rows.push(CreditRow {
                     conversion_id: p.id,
                     model: model.as_str(),
@@ -135,9 +141,10 @@ pub fn credit_rows(
                     platform: t.platform.clone(),
                     app: t.app.clone(),
                     code: t.code.clone(),
-                    revenue_minor: c.revenue_minor,
+                    revenue_minor: revenue[i],
                     currency: p.currency.clone(),
-                    conversion_micros: c.conversion_micros,
+                    reporting_minor: reporting.as_ref().map(|r| r[i]),
+                    conversion_micros: micros[i],
                     is_assist: attribution::is_assist(j, i),
                 });
             }
@@ -160,6 +167,16 @@ pub struct Finding {
 pub fn findings(pending: &[Pending], journeys: &[Vec<Touchpoint>]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (p, j) in pending.iter().zip(journeys) {
+        if p.reporting_minor.is_none() {
+            let mut detail = BTreeMap::new();
+            detail.insert("currency", p.currency.clone());
+            out.push(Finding {
+                kind: "missing_fx_rate",
+                conversion_id: p.id,
+                subject: Some(p.currency.clone()),
+                detail,
+            });
+        }
         if j.is_empty() {
             out.push(Finding {
                 kind: "no_touchpoints",
@@ -227,6 +244,7 @@ mod tests {
             occurred_at: 10 * DAY,
             revenue_minor: 10_000,
             currency: "USD".into(),
+            reporting_minor: Some(10_000),
             keys: keys.iter().map(|k| k.to_string()).collect(),
         }
     }

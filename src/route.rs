@@ -59,6 +59,22 @@ pub enum Route<'a> {
     AttributionStatus,
     /// `GET /api/v1/quality` (admin): data-quality findings.
     Quality,
+    CreateCost,
+    ListCosts,
+    DeleteCost(&'a str),
+    PutRate,
+    ListRates,
+    /// `PATCH /api/v1/campaigns/{slug}`: goals.
+    PatchCampaign(&'a str),
+    /// `GET /api/v1/reports` (reports or admin token).
+    Report,
+    /// `GET /api/v1/reports/ranking`.
+    Ranking,
+    /// `GET /dashboard`, and `POST /dashboard/login` for the token form.
+    Dashboard,
+    DashboardLogin,
+    /// `GET /openapi.json`.
+    OpenApi,
     CreateInfluencer,
     ListInfluencers,
     CreateCampaign,
@@ -109,6 +125,22 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             ["v1", "attribution", "run"] => post_only(RunAttribution),
             ["v1", "attribution"] => get_only(AttributionStatus),
             ["v1", "quality"] => get_only(Quality),
+            ["v1", "costs"] => by_method(ListCosts, CreateCost),
+            ["v1", "costs", id] => match method {
+                Delete => DeleteCost(id),
+                _ => MethodNotAllowed,
+            },
+            ["v1", "fx"] => match method {
+                Get => ListRates,
+                Put => PutRate,
+                _ => MethodNotAllowed,
+            },
+            ["v1", "campaigns", slug] => match method {
+                Patch => PatchCampaign(slug),
+                _ => MethodNotAllowed,
+            },
+            ["v1", "reports"] => get_only(Report),
+            ["v1", "reports", "ranking"] => get_only(Ranking),
             ["v1", "links"] => by_method(ListLinks, CreateLink),
             ["v1", "links", slug] => match method {
                 Get => GetLink(slug),
@@ -127,6 +159,9 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     match (method, rest) {
         (Get | Head, "healthz") => Health,
+        (Get, "dashboard") => Dashboard,
+        (Post, "dashboard/login") => DashboardLogin,
+        (Get, "openapi.json") => OpenApi,
         (_, "" | "c") => NotFound,
         (Get | Head, code)
             if code.starts_with("c/") && code.len() > 2 && !code[2..].contains('/') =>
@@ -175,6 +210,17 @@ mod tests {
         check(Get, "/api/v1/attribution/run", MethodNotAllowed);
         check(Get, "/api/v1/attribution", AttributionStatus);
         check(Get, "/api/v1/quality", Quality);
+        check(Post, "/api/v1/costs", CreateCost);
+        check(Get, "/api/v1/costs", ListCosts);
+        check(Delete, "/api/v1/costs/7", DeleteCost("7"));
+        check(Put, "/api/v1/fx", PutRate);
+        check(Get, "/api/v1/fx", ListRates);
+        check(Patch, "/api/v1/campaigns/summer", PatchCampaign("summer"));
+        check(Get, "/api/v1/reports", Report);
+        check(Get, "/api/v1/reports/ranking", Ranking);
+        check(Get, "/dashboard", Dashboard);
+        check(Post, "/dashboard/login", DashboardLogin);
+        check(Get, "/openapi.json", OpenApi);
         check(Post, "/api/v1/influencers", CreateInfluencer);
         check(Get, "/api/v1/influencers", ListInfluencers);
         check(Post, "/api/v1/campaigns", CreateCampaign);
@@ -189,5 +235,130 @@ mod tests {
         check(Delete, "/api/v1/links", MethodNotAllowed);
         check(Get, "/api/v1/nothing", ApiNotFound);
         check(Get, "/api/v2/links", ApiNotFound);
+    }
+}
+
+#[cfg(test)]
+mod openapi_tests {
+    use super::Method::*;
+    use super::*;
+
+    /// The OpenAPI operation of every route. The match is exhaustive, so a
+    /// new route does not compile until it is documented here.
+    fn documented(r: Route<'_>) -> Option<(&'static str, &'static str)> {
+        use Route::*;
+        Some(match r {
+            Health => ("get", "/healthz"),
+            Redirect(_) => ("get", "/{slug}"),
+            CodeRedirect(_) => ("get", "/c/{code}"),
+            CreateCode => ("post", "/api/v1/codes"),
+            ListCodes => ("get", "/api/v1/codes"),
+            CreateConversion => ("post", "/api/v1/conversions"),
+            ConversionBatch => ("post", "/api/v1/conversions:batch"),
+            GetConversion(_) => ("get", "/api/v1/conversions/{order_id}"),
+            CreateTouchpoint => ("post", "/api/v1/touchpoints"),
+            ShopifyWebhook => ("post", "/api/v1/webhooks/shopify"),
+            GetJourney(_) => ("get", "/api/v1/journeys/{order_id}"),
+            RunAttribution => ("post", "/api/v1/attribution/run"),
+            AttributionStatus => ("get", "/api/v1/attribution"),
+            Quality => ("get", "/api/v1/quality"),
+            CreateCost => ("post", "/api/v1/costs"),
+            ListCosts => ("get", "/api/v1/costs"),
+            DeleteCost(_) => ("delete", "/api/v1/costs/{id}"),
+            PutRate => ("put", "/api/v1/fx"),
+            ListRates => ("get", "/api/v1/fx"),
+            PatchCampaign(_) => ("patch", "/api/v1/campaigns/{slug}"),
+            Report => ("get", "/api/v1/reports"),
+            Ranking => ("get", "/api/v1/reports/ranking"),
+            Dashboard => ("get", "/dashboard"),
+            DashboardLogin => ("post", "/dashboard/login"),
+            OpenApi => ("get", "/openapi.json"),
+            CreateInfluencer => ("post", "/api/v1/influencers"),
+            ListInfluencers => ("get", "/api/v1/influencers"),
+            CreateCampaign => ("post", "/api/v1/campaigns"),
+            ListCampaigns => ("get", "/api/v1/campaigns"),
+            CreateLink => ("post", "/api/v1/links"),
+            ListLinks => ("get", "/api/v1/links"),
+            GetLink(_) => ("get", "/api/v1/links/{slug}"),
+            PatchLink(_) => ("patch", "/api/v1/links/{slug}"),
+            DeleteLink(_) => ("delete", "/api/v1/links/{slug}"),
+            LinkStats(_) => ("get", "/api/v1/links/{slug}/stats"),
+            MethodNotAllowed | ApiNotFound | NotFound => return None,
+        })
+    }
+
+    fn method(m: &str) -> Method {
+        Method::parse(&m.to_ascii_uppercase())
+    }
+
+    #[test]
+    fn every_documented_operation_routes_and_every_route_is_documented() {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        let mut operations = 0;
+        for (template, ops) in paths {
+            let sample = template
+                .replace("{slug}", "sample-slug")
+                .replace("{code}", "SAMPLE10")
+                .replace("{order_id}", "1001")
+                .replace("{id}", "7");
+            for (m, _) in ops.as_object().unwrap() {
+                operations += 1;
+                let r = route(method(m), &sample);
+                let expected = if m == "head" {
+                    Some(("get", template.as_str()))
+                } else {
+                    Some((m.as_str(), template.as_str()))
+                };
+                assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
+            }
+        }
+        assert_eq!(operations, 37);
+        // And the other way: each route's operation is in the document.
+        let samples = [
+            (Get, "/healthz"),
+            (Get, "/x"),
+            (Get, "/c/X10"),
+            (Post, "/api/v1/codes"),
+            (Get, "/api/v1/codes"),
+            (Post, "/api/v1/conversions"),
+            (Post, "/api/v1/conversions:batch"),
+            (Get, "/api/v1/conversions/1"),
+            (Post, "/api/v1/touchpoints"),
+            (Post, "/api/v1/webhooks/shopify"),
+            (Get, "/api/v1/journeys/1"),
+            (Post, "/api/v1/attribution/run"),
+            (Get, "/api/v1/attribution"),
+            (Get, "/api/v1/quality"),
+            (Post, "/api/v1/costs"),
+            (Get, "/api/v1/costs"),
+            (Delete, "/api/v1/costs/1"),
+            (Put, "/api/v1/fx"),
+            (Get, "/api/v1/fx"),
+            (Patch, "/api/v1/campaigns/c"),
+            (Get, "/api/v1/reports"),
+            (Get, "/api/v1/reports/ranking"),
+            (Get, "/dashboard"),
+            (Post, "/dashboard/login"),
+            (Get, "/openapi.json"),
+            (Post, "/api/v1/influencers"),
+            (Get, "/api/v1/influencers"),
+            (Post, "/api/v1/campaigns"),
+            (Get, "/api/v1/campaigns"),
+            (Post, "/api/v1/links"),
+            (Get, "/api/v1/links"),
+            (Get, "/api/v1/links/x"),
+            (Patch, "/api/v1/links/x"),
+            (Delete, "/api/v1/links/x"),
+            (Get, "/api/v1/links/x/stats"),
+        ];
+        for (m, path) in samples {
+            let (op, template) =
+                documented(route(m, path)).unwrap_or_else(|| panic!("{m:?} {path} is not a route"));
+            assert!(
+                paths.get(template).and_then(|o| o.get(op)).is_some(),
+                "{op} {template} is not documented"
+            );
+        }
     }
 }

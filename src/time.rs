@@ -140,6 +140,41 @@ pub fn parse_rfc3339(s: &str) -> Result<Millis, ParseError> {
     Ok(days * DAY + hour * HOUR + minute * MINUTE + second * SECOND + millis - offset_min * MINUTE)
 }
 
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Result<i64, ParseError> {
+    let invalid = || ParseError::new("invalid_date", "expected a date such as 2026-11-29");
+    let b = s.trim().as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(invalid());
+    }
+    let num = |r: std::ops::Range<usize>| -> Result<i64, ParseError> {
+        let part = &b[r];
+        if !part.iter().all(u8::is_ascii_digit) {
+            return Err(invalid());
+        }
+        Ok(part
+            .iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let m = u32::try_from(m).map_err(|_| invalid())?;
+    if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m)) {
+        return Err(invalid());
+    }
+    Ok(days_from_civil(y, m, d as u32))
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn format_date(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The day number of a timestamp.
+pub fn day_of(ms: Millis) -> i64 {
+    ms.div_euclid(DAY)
+}
+
 fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
@@ -178,6 +213,24 @@ mod tests {
         check("2026-11-29T08:00:00+0100", None);
         check("tomorrow", None);
         check("", None);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01"), Ok(0));
+        assert_eq!(parse_date("2026-11-29"), Ok(20_786));
+        assert_eq!(format_date(20_786), "2026-11-29");
+        assert_eq!(day_of(1_795_939_200_000), 20_786);
+        assert_eq!(day_of(-1), -1);
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-11-29",
+            "2026/11/29",
+            "tomorrow",
+        ] {
+            assert_eq!(parse_date(bad).unwrap_err().code, "invalid_date", "{bad}");
+        }
     }
 
     #[test]

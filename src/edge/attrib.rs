@@ -15,11 +15,13 @@ use super::random;
 use crate::config::Config;
 use crate::conversion::hex;
 use crate::error::ApiError;
+use crate::fx::Rates;
 use crate::identity::{self, IdKind};
 use crate::job::{self, Candidate, CreditRow, Finding, Pending};
 use crate::journey::{TouchKind, Touchpoint};
 use crate::markov::{End, RemovalEffects, Transitions};
-use crate::time::{Millis, DAY, MINUTE};
+use crate::money::Currency;
+use crate::time::{self, Millis, DAY, MINUTE};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,6 +107,24 @@ struct TransitionRow {
 #[derive(Deserialize)]
 struct StateRow {
     watermark: i64,
+    click_rollup_rowid: i64,
+}
+
+#[derive(Deserialize)]
+struct DayRow {
+    day: i64,
+}
+
+#[derive(Deserialize)]
+struct MaxRow {
+    m: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RateRow {
+    currency: String,
+    valid_day: i64,
+    rate_nano: i64,
 }
 
 /// Counts rows read and written across the run's statements.
@@ -196,6 +216,7 @@ pub async fn journeys_of(
                 occurred_at: *at,
                 revenue_minor: *revenue,
                 currency: currency.clone(),
+                reporting_minor: None,
                 keys,
             }
         })
@@ -366,12 +387,33 @@ async fn attribute(
         meter,
         Ok(query!(
             db,
-            "SELECT watermark FROM attribution_state WHERE id = 1"
+            "SELECT watermark, click_rollup_rowid FROM attribution_state WHERE id = 1"
         )),
         "reading the watermark",
     )
     .await?;
     let watermark = state.first().map_or(0, |s| s.watermark);
+    let click_rowid = state.first().map_or(0, |s| s.click_rollup_rowid);
+    // The days of the clicks written since the last run (late ones too).
+    let click_max: Vec<MaxRow> = read(
+        meter,
+        Ok(query!(db, "SELECT MAX(rowid) AS m FROM clicks")),
+        "reading the last click",
+    )
+    .await?;
+    let click_max = click_max.first().and_then(|r| r.m).unwrap_or(click_rowid);
+    let click_days: Vec<DayRow> = read(
+        meter,
+        query!(
+            db,
+            "SELECT DISTINCT ts / 86400000 AS day FROM clicks WHERE rowid > ?1 AND rowid <= ?2",
+            click_rowid,
+            click_max
+        ),
+        "finding days with new clicks",
+    )
+    .await?;
+    let click_days: BTreeSet<i64> = click_days.into_iter().map(|d| d.day).collect();
 
     // 2. What to (re)process: dirty conversions first, then new ones.
     let limit = settings.batch as i64 + 1;
@@ -380,7 +422,7 @@ async fn attribute(
         query!(
             db,
             "SELECT id, occurred_at, revenue_minor, currency, visitor_id, customer_id, email_sha256 FROM conversions \
-             WHERE dirty = 1 AND id <= ?1 AND occurred_at >= ?2 ORDER BY id LIMIT ?3",
+             WHERE ((dirty = 1 AND occurred_at >= ?2) OR dirty = 2) AND id <= ?1 ORDER BY id LIMIT ?3",
             watermark,
             now - settings.reprocess_horizon,
             limit
@@ -427,11 +469,37 @@ async fn attribute(
             )
         })
         .collect();
-    let (pending, journeys) = if inputs.is_empty() {
+    let (mut pending, journeys) = if inputs.is_empty() {
         (Vec::new(), Vec::new())
     } else {
         journeys_of(db, &inputs, config, Some(&mut meter.read)).await?
     };
+    // Revenue in the reporting currency, at the rate of the conversion's day.
+    let rates_rows: Vec<RateRow> = read(
+        meter,
+        Ok(query!(
+            db,
+            "SELECT currency, valid_day, rate_nano FROM fx_rates"
+        )),
+        "loading exchange rates",
+    )
+    .await?;
+    let mut rates = Rates::default();
+    for r in &rates_rows {
+        if let Ok(c) = Currency::parse(&r.currency) {
+            rates.insert(c, r.valid_day, r.rate_nano);
+        }
+    }
+    for p in &mut pending {
+        p.reporting_minor = Currency::parse(&p.currency).ok().and_then(|c| {
+            rates.to_reporting(
+                p.revenue_minor,
+                c,
+                time::day_of(p.occurred_at),
+                config.reporting_currency,
+            )
+        });
+    }
     let paths: Vec<Vec<String>> = journeys.iter().map(|j| job::path(j)).collect();
     let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
 
@@ -616,6 +684,59 @@ async fn attribute(
         ),
         "binding disabled-link findings",
     )?);
+    // Rollups for reports: the credit days this run touched, and the clicks
+    // since the last run (from the day before, for late writes).
+    let days: BTreeSet<i64> = pending
+        .iter()
+        .map(|p| time::day_of(p.occurred_at))
+        .collect();
+    if !days.is_empty() {
+        let days_json = json_text(&days);
+        writes.push(stmt(
+            query!(
+                db,
+                "DELETE FROM credit_rollup WHERE day IN (SELECT value FROM json_each(?1))",
+                days_json
+            ),
+            "binding credit rollup delete",
+        )?);
+        writes.push(stmt(
+            query!(
+                db,
+                CREDIT_ROLLUP_SQL,
+                days_json,
+                days.first().copied().unwrap_or(0) * DAY,
+                (days.last().copied().unwrap_or(0) + 1) * DAY
+            ),
+            "binding credit rollup",
+        )?);
+    }
+    if let (Some(first), Some(last)) = (click_days.first(), click_days.last()) {
+        let days_json = json_text(&click_days);
+        writes.push(stmt(
+            query!(
+                db,
+                "DELETE FROM click_rollup WHERE day IN (SELECT value FROM json_each(?1))",
+                days_json
+            ),
+            "binding click rollup delete",
+        )?);
+        writes.push(stmt(
+            query!(
+                db,
+                CLICK_ROLLUP_SQL,
+                first * DAY,
+                (last + 1) * DAY,
+                30 * MINUTE,
+                days_json
+            ),
+            "binding click rollup",
+        )?);
+    }
+    writes.push(stmt(
+        query!(db, "UPDATE attribution_state SET click_rollup_rowid = MAX(click_rollup_rowid, ?1) WHERE id = 1", click_max),
+        "binding click rollup mark",
+    )?);
     summary.status = "ok";
     let summary_json = serde_json::to_string(&*summary).unwrap_or_default();
     writes.push(stmt(
@@ -666,14 +787,14 @@ SELECT key AS a, '$' AS b, COUNT(*) AS n FROM seq WHERE next IS NULL GROUP BY 1"
 const INSERT_CREDITS_SQL: &str = "\
 INSERT INTO credits (conversion_id, model, position, touchpoint_key, touch_kind, touched_at, converted_at, channel,
                      channel_key, influencer, campaign, link, content, platform, app, code, revenue_minor, currency,
-                     conversion_micros, is_assist)
+                     conversion_micros, is_assist, reporting_minor)
 SELECT json_extract(value, '$.conversion_id'), json_extract(value, '$.model'), json_extract(value, '$.position'),
        json_extract(value, '$.touchpoint_key'), json_extract(value, '$.touch_kind'), json_extract(value, '$.touched_at'),
        json_extract(value, '$.converted_at'), json_extract(value, '$.channel'), json_extract(value, '$.channel_key'),
        json_extract(value, '$.influencer'), json_extract(value, '$.campaign'), json_extract(value, '$.link'),
        json_extract(value, '$.content'), json_extract(value, '$.platform'), json_extract(value, '$.app'),
        json_extract(value, '$.code'), json_extract(value, '$.revenue_minor'), json_extract(value, '$.currency'),
-       json_extract(value, '$.conversion_micros'), json_extract(value, '$.is_assist')
+       json_extract(value, '$.conversion_micros'), json_extract(value, '$.is_assist'), json_extract(value, '$.reporting_minor')
   FROM json_each(?1)";
 
 /// The admin endpoints: run now, status, and quality findings.
@@ -757,8 +878,41 @@ pub async fn handle(
                 "unknown_code",
                 "bot_share",
                 "disabled_link_clicks",
+                "missing_fx_rate",
             ] {
                 groups.insert(kind.to_owned(), Vec::new());
+            }
+            // Costs that cannot be converted to the reporting currency.
+            #[derive(Deserialize, Serialize)]
+            struct CostRow {
+                id: i64,
+                handle: String,
+                currency: String,
+                amount_minor: i64,
+                incurred_day: i64,
+            }
+            let reporting = super::config(env).reporting_currency;
+            let costs: Vec<CostRow> = read(
+                &mut meter,
+                query!(
+                    &db,
+                    "SELECT k.id, i.handle, k.currency, k.amount_minor, k.incurred_day FROM costs k \
+                     JOIN influencers i ON i.id = k.influencer_id WHERE k.currency <> ?1 AND NOT EXISTS \
+                     (SELECT 1 FROM fx_rates f WHERE f.currency = k.currency AND f.valid_day <= k.incurred_day)",
+                    reporting.as_str()
+                ),
+                "reading costs without rates",
+            )
+            .await?;
+            for c in costs {
+                let amount = Currency::parse(&c.currency)
+                    .map(|cur| crate::report::money(c.amount_minor, cur))
+                    .unwrap_or_default();
+                groups.entry("missing_fx_rate".into()).or_default().push(json!({
+                    "cost_id": c.id,
+                    "subject": c.currency,
+                    "detail": {"influencer": c.handle, "amount": amount, "incurred_on": time::format_date(c.incurred_day)},
+                }));
             }
             for r in rows {
                 let detail = r
@@ -777,3 +931,42 @@ pub async fn handle(
         _ => Err(ApiError::NotFound { what: "route" }),
     }
 }
+
+/// Recomputes the credit rollup of the days in `?1` (a JSON array of day
+/// numbers; `?2`..`?3` bound their milliseconds for the index). Per group,
+/// assisted conversions count distinct conversions, and assisted revenue
+/// sums those conversions' whole (reporting) revenue.
+const CREDIT_ROLLUP_SQL: &str = "\
+INSERT INTO credit_rollup (day, model, channel, influencer, campaign, link, content, platform, app, code,
+                           conversion_micros, revenue_minor, assisted_conversions, assisted_revenue, days_to_convert_ms)
+SELECT day, model, channel, influencer, campaign, link, content, platform, app, code,
+       SUM(micros), SUM(revenue), SUM(assisted), SUM(CASE WHEN assisted = 1 THEN total ELSE 0 END), SUM(dtc)
+  FROM (
+    SELECT c.converted_at / 86400000 AS day, c.model, c.channel, COALESCE(c.influencer, '') AS influencer,
+           COALESCE(c.campaign, '') AS campaign, COALESCE(c.link, '') AS link, COALESCE(c.content, '') AS content,
+           COALESCE(c.platform, '') AS platform, COALESCE(c.app, '') AS app, COALESCE(c.code, '') AS code,
+           c.conversion_id, SUM(c.conversion_micros) AS micros, SUM(c.reporting_minor) AS revenue,
+           MAX(c.is_assist) AS assisted, MAX(t.total) AS total,
+           SUM((c.converted_at - c.touched_at) * c.conversion_micros) / 1000000 AS dtc
+      FROM credits c
+      JOIN (SELECT conversion_id, model, SUM(reporting_minor) AS total FROM credits
+             WHERE converted_at >= ?2 AND converted_at < ?3 GROUP BY conversion_id, model) t
+        ON t.conversion_id = c.conversion_id AND t.model = c.model
+     WHERE c.converted_at >= ?2 AND c.converted_at < ?3 AND c.reporting_minor IS NOT NULL
+       AND c.converted_at / 86400000 IN (SELECT value FROM json_each(?1))
+     GROUP BY day, c.model, c.channel, influencer, campaign, link, content, platform, app, code, c.conversion_id)
+ GROUP BY day, model, channel, influencer, campaign, link, content, platform, app, code";
+
+/// Recomputes the click rollup of the days in `?4` (JSON; `?1`..`?2` bound
+/// their milliseconds): clicks, unique clicks (the 30-minute rule, `?3`,
+/// looking back across the first day's start) and bot clicks per day, link
+/// and app.
+const CLICK_ROLLUP_SQL: &str = "\
+INSERT INTO click_rollup (day, link_id, app, clicks, unique_clicks, bot_clicks)
+SELECT ts / 86400000, link_id, COALESCE(app, 'browser'), SUM(1 - is_bot),
+       SUM(CASE WHEN is_bot = 0 AND (prev IS NULL OR ts - prev >= ?3) THEN 1 ELSE 0 END), SUM(is_bot)
+  FROM (SELECT ts, link_id, app, is_bot,
+               CASE WHEN is_bot = 0 THEN LAG(ts) OVER (PARTITION BY link_id, visitor_id, is_bot ORDER BY ts, id) END AS prev
+          FROM clicks WHERE ts >= ?1 - ?3 AND ts < ?2)
+ WHERE ts >= ?1 AND ts / 86400000 IN (SELECT value FROM json_each(?4))
+ GROUP BY 1, 2, 3";

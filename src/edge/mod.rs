@@ -15,6 +15,7 @@ mod ingest;
 mod ledger;
 mod random;
 mod redirect;
+mod reports;
 mod store;
 
 use crate::config::Config;
@@ -53,6 +54,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Route::Redirect(slug) => return redirect::link(&req, &env, &ctx, slug, method).await,
         Route::CodeRedirect(code) => return redirect::code(&req, &env, &ctx, code, method).await,
         Route::NotFound => return redirect::not_found_page(),
+        Route::Dashboard => return reports::dashboard(req, &env).await,
+        Route::DashboardLogin => return reports::login(req, &env).await,
+        Route::OpenApi => return openapi(),
         Route::Health => http::json(200, &serde_json::json!({"status": "ok"})),
         Route::ApiNotFound => Err(ApiError::NotFound { what: "route" }),
         Route::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
@@ -62,6 +66,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         | Route::CreateTouchpoint
         | Route::ShopifyWebhook
         | Route::GetJourney(_)) => ingest::handle(req, &env, r).await,
+        r @ (Route::CreateCost
+        | Route::ListCosts
+        | Route::DeleteCost(_)
+        | Route::PutRate
+        | Route::ListRates
+        | Route::PatchCampaign(_)
+        | Route::Report
+        | Route::Ranking) => reports::handle(req, &env, r).await,
         r @ (Route::RunAttribution | Route::AttributionStatus | Route::Quality) => {
             attrib::handle(req, &env, r).await
         }
@@ -87,4 +99,14 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = attrib::run(&db, &config, now(), &format!("cron {}", event.cron())).await {
         console_error!("scheduled attribution failed: {e}");
     }
+}
+
+/// The OpenAPI 3.1 description of the whole API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+fn openapi() -> Result<Response> {
+    let resp = Response::ok(OPENAPI)?;
+    resp.headers().set("Content-Type", "application/json")?;
+    resp.headers().set("Cache-Control", "public, max-age=300")?;
+    Ok(resp)
 }

@@ -314,3 +314,41 @@ fn links_are_listed_in_pages() {
     assert_eq!(mine, 3);
     assert!(pages >= 2);
 }
+
+#[test]
+fn every_documented_operation_answers() {
+    let doc = get("/openapi.json", &[]).json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let auth = format!("Bearer {}", admin_token());
+    let mut checked = 0;
+    for (template, ops) in doc["paths"].as_object().unwrap() {
+        let path = template
+            .replace("{slug}", "no-such-slug")
+            .replace("{code}", "NOSUCHCODE")
+            .replace("{order_id}", "no-such-order")
+            .replace("{id}", "0");
+        for (method, _) in ops.as_object().unwrap() {
+            let m = method.to_ascii_uppercase();
+            let body = matches!(m.as_str(), "POST" | "PUT" | "PATCH").then_some("{}");
+            let mut headers = vec![("Authorization", auth.as_str())];
+            if body.is_some() {
+                headers.push(("Content-Type", "application/json"));
+            }
+            let r = request(&m, &path, &headers, body);
+            assert_ne!(r.status, 405, "{m} {path}");
+            if r.status == 404
+                && r.header("content-type")
+                    .is_some_and(|c| c.starts_with("application/json"))
+            {
+                assert_ne!(
+                    r.json()["error"]["message"],
+                    "route not found",
+                    "{m} {path} is documented but not routed"
+                );
+            }
+            assert!(r.status < 500, "{m} {path}: {}", r.status);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 37);
+}

@@ -44,11 +44,11 @@ fn ingest(path: &str, body: &Value) -> Resp {
 
 /// A human click on `slug` by `visitor` at `ts`, written straight into D1
 /// (the redirect always stamps "now"; the scenario needs past times).
-fn click_at(slug: &str, visitor: &str, ts: i64) {
+fn click_at(slug: &str, visitor: &str, ts: i64, code: &str) {
     let id = ClickId::from_random(random16(slug));
     d1(&format!(
-        "INSERT INTO clicks (id, link_id, ts, visitor_id, ua_family, app, os, device_class, is_bot, via) \
-         VALUES ('{id}', (SELECT id FROM links WHERE slug = '{slug}'), {ts}, '{visitor}', 'instagram', 'instagram', 'ios', 'mobile', 0, 'link')"
+        "INSERT INTO clicks (id, link_id, ts, visitor_id, ua_family, app, os, device_class, is_bot, via, code) \
+         VALUES ('{id}', (SELECT id FROM links WHERE slug = '{slug}'), {ts}, '{visitor}', 'instagram', 'instagram', 'ios', 'mobile', 0, 'link', '{code}')"
     ));
 }
 
@@ -127,7 +127,7 @@ fn attribution_scenario() {
             ),
         );
         assert_eq!(r.status, 201, "{}", r.body);
-        who.push((handle, slug, code));
+        who.push((handle, slug, code, campaign));
     }
     let (a, b, c) = (&who[0], &who[1], &who[2]);
     let t = (now_ms() / 1000) * 1000 - DAY;
@@ -135,8 +135,8 @@ fn attribution_scenario() {
     // Person 1: clicks A on day 0 and B on day 5, an email on day 9, buys on
     // day 10 for 100.00 — the worked example.
     let v1 = VisitorId::from_random(random16("v1")).to_string();
-    click_at(&a.1, &v1, t - 10 * DAY);
-    click_at(&b.1, &v1, t - 5 * DAY);
+    click_at(&a.1, &v1, t - 10 * DAY, &a.2);
+    click_at(&b.1, &v1, t - 5 * DAY, &b.2);
     assert_eq!(
         ingest(
             "/api/v1/touchpoints",
@@ -157,7 +157,7 @@ fn attribution_scenario() {
     // K buys on the laptop for 80.00.
     let v3 = VisitorId::from_random(random16("v3")).to_string();
     let k = unique("k");
-    click_at(&a.1, &v3, t - 2 * DAY);
+    click_at(&a.1, &v3, t - 2 * DAY, &a.2);
     assert_eq!(ingest("/api/v1/touchpoints", &json!({"occurred_at": t - 3 * DAY, "channel": "referral", "visitor_id": v3, "customer_id": k})).status, 201);
     let o3 = unique("o3");
     assert_eq!(ingest("/api/v1/conversions", &json!({"order_id": o3, "occurred_at": t, "revenue": "80.00", "currency": "USD", "customer_id": k})).status, 201);
@@ -236,6 +236,9 @@ fn attribution_scenario() {
     // 2^(-1/7) : 1 of 80.00 = 38.02120, 41.97880 → 38.02, 41.98.
     assert_eq!(cents(&c3, "time_decay"), vec![3_802, 4_198]);
     assert_eq!(cents(&c3, "position_based"), vec![4_000, 4_000]);
+
+    // Reports, costs and goals on the same data.
+    crate::reports::check_reports(t, &who);
 
     // Rerun (by the cron trigger): nothing changes.
     let before = (

@@ -15,3 +15,4 @@ mod clicks;
 mod conversions;
 mod discounts;
 mod redirect;
+mod reports;
