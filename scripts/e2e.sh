@@ -50,6 +50,12 @@ export LINKCREDIT_BASE_URL="http://127.0.0.1:$PORT" LINKCREDIT_ADMIN_TOKEN="$(va
   LINKCREDIT_STATE="$STATE"
 status=0
 cargo test --features e2e --test e2e -- "$@" || status=$?
+# The dashboard in a real headless browser, on the data the tests seeded
+# (the attribution scenario ran the job, so the rollups are filled).
+if [ "$status" = 0 ] && [ "$#" = 0 ]; then
+  BASE="$LINKCREDIT_BASE_URL" TOKEN="$(var REPORTS_TOKEN)" OUT="$ROOT/target/dashboard.png" \
+    node tests/dashboard.mjs || status=$?
+fi
 if [ "$status" != 0 ]; then
   echo "e2e: tests failed; worker log follows"; tail -n 100 "$LOG"
 fi

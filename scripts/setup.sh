@@ -174,6 +174,14 @@ else
   say "wasm-bindgen-cli $HAVE_BG present (matches Cargo.lock)"
 fi
 
+# --- 4b. Chromium for the dashboard's browser test ----------------------------
+if [ -x /usr/bin/chromium ]; then
+  say "chromium present"
+else
+  say "chromium missing (the dashboard test drives it)"
+  apt_install chromium
+fi
+
 # --- 5. .dev.vars ------------------------------------------------------------
 if [ ! -f .dev.vars ] && [ -f .dev.vars.example ]; then
   cp .dev.vars.example .dev.vars

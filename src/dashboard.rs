@@ -26,7 +26,7 @@ pub struct Data {
 const STYLE: &str = "\
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1c1c1e;background:#f5f5f2}\
 header{background:#111;color:#fff;padding:.8rem 1rem;display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;justify-content:space-between}\
-header h1{font-size:1.1rem;margin:0}nav a{color:#fff;margin-right:.4rem;padding:.2rem .5rem;border-radius:.4rem;text-decoration:none;font-size:.85rem;border:1px solid #555}\
+header h1{font-size:1.1rem;margin:0}nav{display:flex;flex-wrap:wrap;gap:.35rem}nav a{color:#fff;padding:.2rem .5rem;border-radius:.4rem;text-decoration:none;font-size:.85rem;border:1px solid #555}\
 nav a.on{background:#fff;color:#111}main{max-width:72rem;margin:0 auto;padding:1rem;display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr))}\
 section{background:#fff;border-radius:.8rem;padding:1rem;box-shadow:0 1px 2px #0001;overflow-x:auto}section.wide{grid-column:1/-1}\
 h2{font-size:1rem;margin:0 0 .6rem}.kpis{display:flex;flex-wrap:wrap;gap:1rem}.kpi b{display:block;font-size:1.3rem}.kpi span{color:#666;font-size:.8rem}\
@@ -194,7 +194,7 @@ pub fn render(d: &Data) -> String {
     let label = |r: &Map<String, Value>, k: &str| {
         r.get(k)
             .and_then(Value::as_str)
-            .unwrap_or("(none)")
+            .unwrap_or("other channels")
             .to_owned()
     };
     let revenue: Vec<(String, f64)> = d
@@ -255,7 +255,7 @@ pub fn render(d: &Data) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-<title>linkcredit — influencer attribution</title><style>{STYLE}</style></head><body>\
+<title>linkcredit — influencer attribution</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head><body>\
 <header><h1>linkcredit · {from} to {to} · {model}</h1><nav>{nav}</nav></header><main>\
 <section class=\"wide\" id=\"kpis\"><h2>Totals</h2><div class=\"kpis\">{kpis}</div></section>\
 <section id=\"revenue\"><h2>Credited revenue by influencer ({cur})</h2>{rev}</section>\
@@ -285,7 +285,7 @@ pub fn login_page(error: Option<&str>) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-<title>linkcredit — sign in</title><style>{STYLE} form{{max-width:22rem;margin:15vh auto;background:#fff;padding:1.2rem;border-radius:.8rem}}\
+<title>linkcredit — sign in</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE} form{{max-width:22rem;margin:15vh auto;background:#fff;padding:1.2rem;border-radius:.8rem}}\
 input,button{{width:100%;font:inherit;padding:.6rem;margin:.3rem 0;border-radius:.5rem;border:1px solid #bbb}}button{{background:#111;color:#fff}}</style></head>\
 <body><form method=\"post\" action=\"/dashboard/login\"><h1>linkcredit</h1>{err}\
 <label for=\"token\">Reports or admin token</label><input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required>\
@@ -325,9 +325,15 @@ mod tests {
         assert_eq!(html.matches("<svg").count(), 4, "revenue, ROI, ROAS, CPA");
         assert!(html.contains("sarah&lt;script&gt;") && !html.contains("sarah<script>"));
         assert!(
-            !html.contains("<script") && !html.contains("src=") && !html.contains("<link"),
-            "nothing external, no script"
+            !html.contains("<script") && !html.contains("src="),
+            "no script, nothing loaded"
         );
+        assert_eq!(
+            html.matches("<link").count(),
+            1,
+            "only the empty inline icon"
+        );
+        assert!(html.contains("<link rel=\"icon\" href=\"data:,\">"));
         assert!(
             html.contains("fill=\"#d0582b\""),
             "negative ROI drawn left of zero"
