@@ -2,7 +2,7 @@
 # Every target runs scripts/setup.sh first, which installs whatever is
 # missing (npm packages, the wasm32 std, worker-build, wasm-bindgen-cli).
 
-.PHONY: dev test setup build fmt lint test-native test-e2e bench clean
+.PHONY: dev test setup build fmt lint test-native test-e2e bench seed-large clean
 
 ## Serve the worker on http://127.0.0.1:8787 with seeded demo data.
 dev: setup
@@ -21,6 +21,11 @@ test: setup
 bench: setup
 	cargo bench --bench core
 	bash bench/cron.sh
+	bash bench/reports.sh
+
+## Seed a large local D1 (10M clicks, 1M conversions) and time reports on it.
+seed-large: setup
+	bash bench/reports.sh
 
 setup:
 	bash scripts/setup.sh

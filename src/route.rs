@@ -57,6 +57,8 @@ pub enum Route<'a> {
     RunAttribution,
     /// `GET /api/v1/attribution` (admin): state and removal effects.
     AttributionStatus,
+    /// `POST /api/v1/attribution/rollups` (admin): rebuild report rollups.
+    RebuildRollups,
     /// `GET /api/v1/quality` (admin): data-quality findings.
     Quality,
     CreateCost,
@@ -123,6 +125,7 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             ["v1", "webhooks", "shopify"] => post_only(ShopifyWebhook),
             ["v1", "journeys", order] => get_only(GetJourney(order)),
             ["v1", "attribution", "run"] => post_only(RunAttribution),
+            ["v1", "attribution", "rollups"] => post_only(RebuildRollups),
             ["v1", "attribution"] => get_only(AttributionStatus),
             ["v1", "quality"] => get_only(Quality),
             ["v1", "costs"] => by_method(ListCosts, CreateCost),
@@ -260,6 +263,7 @@ mod openapi_tests {
             ShopifyWebhook => ("post", "/api/v1/webhooks/shopify"),
             GetJourney(_) => ("get", "/api/v1/journeys/{order_id}"),
             RunAttribution => ("post", "/api/v1/attribution/run"),
+            RebuildRollups => ("post", "/api/v1/attribution/rollups"),
             AttributionStatus => ("get", "/api/v1/attribution"),
             Quality => ("get", "/api/v1/quality"),
             CreateCost => ("post", "/api/v1/costs"),
@@ -313,7 +317,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 37);
+        assert_eq!(operations, 38);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),
@@ -328,6 +332,7 @@ mod openapi_tests {
             (Post, "/api/v1/webhooks/shopify"),
             (Get, "/api/v1/journeys/1"),
             (Post, "/api/v1/attribution/run"),
+            (Post, "/api/v1/attribution/rollups"),
             (Get, "/api/v1/attribution"),
             (Get, "/api/v1/quality"),
             (Post, "/api/v1/costs"),

@@ -812,6 +812,15 @@ pub async fn handle(
             let status = if summary.status == "busy" { 409 } else { 200 };
             super::http::json(status, &summary)
         }
+        Route::RebuildRollups => {
+            let query = req
+                .url()
+                .ok()
+                .and_then(|u| u.query().map(str::to_owned))
+                .unwrap_or_default();
+            let v = rebuild_rollups(&db, &query).await?;
+            super::http::json(200, &v)
+        }
         Route::AttributionStatus => {
             #[derive(Deserialize, Serialize)]
             struct State {
@@ -970,3 +979,84 @@ SELECT ts / 86400000, link_id, COALESCE(app, 'browser'), SUM(1 - is_bot),
           FROM clicks WHERE ts >= ?1 - ?3 AND ts < ?2)
  WHERE ts >= ?1 AND ts / 86400000 IN (SELECT value FROM json_each(?4))
  GROUP BY 1, 2, 3";
+
+/// Rebuilds the report rollups day by day (`?from=&to=`, dates; default:
+/// every day with clicks or credits), one D1 batch per day so each stays
+/// small. For repairs and for seeded data; runs keep them current otherwise.
+async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Value> {
+    #[derive(Deserialize)]
+    struct Range {
+        lo: Option<i64>,
+        hi: Option<i64>,
+    }
+    let mut meter = Meter::default();
+    let ranges: Vec<Range> = read(
+        &mut meter,
+        Ok(query!(
+            db,
+            "SELECT MIN(lo) AS lo, MAX(hi) AS hi FROM ( \
+               SELECT MIN(ts) / 86400000 AS lo, MAX(ts) / 86400000 AS hi FROM clicks \
+               UNION ALL SELECT MIN(converted_at) / 86400000, MAX(converted_at) / 86400000 FROM credits)"
+        )),
+        "finding the data's days",
+    )
+    .await?;
+    let (mut lo, mut hi) = ranges.first().map_or((None, None), |r| (r.lo, r.hi));
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let day =
+            time::parse_date(&v).map_err(|e| e.at(if k == "from" { "from" } else { "to" }))?;
+        match k.as_ref() {
+            "from" => lo = Some(day),
+            "to" => hi = Some(day),
+            _ => {}
+        }
+    }
+    let click_max: Vec<MaxRow> = read(
+        &mut meter,
+        Ok(query!(db, "SELECT MAX(rowid) AS m FROM clicks")),
+        "reading the last click",
+    )
+    .await?;
+    let click_max = click_max.first().and_then(|r| r.m).unwrap_or(0);
+    let mut days = 0;
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        for day in lo..=hi {
+            let one = json_text(&[day]);
+            let writes = vec![
+                stmt(
+                    query!(db, "DELETE FROM click_rollup WHERE day = ?1", day),
+                    "binding click rollup delete",
+                )?,
+                stmt(
+                    query!(
+                        db,
+                        CLICK_ROLLUP_SQL,
+                        day * DAY,
+                        (day + 1) * DAY,
+                        30 * MINUTE,
+                        one.clone()
+                    ),
+                    "binding click rollup",
+                )?,
+                stmt(
+                    query!(db, "DELETE FROM credit_rollup WHERE day = ?1", day),
+                    "binding credit rollup delete",
+                )?,
+                stmt(
+                    query!(db, CREDIT_ROLLUP_SQL, one, day * DAY, (day + 1) * DAY),
+                    "binding credit rollup",
+                )?,
+            ];
+            for r in super::store::batch(db, writes, "rebuilding rollups").await? {
+                meter.add(&r);
+            }
+            days += 1;
+        }
+    }
+    let mark = stmt(
+        query!(db, "UPDATE attribution_state SET click_rollup_rowid = MAX(click_rollup_rowid, ?1) WHERE id = 1", click_max),
+        "binding click rollup mark",
+    )?;
+    super::store::batch(db, vec![mark], "marking the click rollup").await?;
+    Ok(json!({"days": days, "rows_read": meter.read, "rows_written": meter.written}))
+}

@@ -74,9 +74,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         | Route::PatchCampaign(_)
         | Route::Report
         | Route::Ranking) => reports::handle(req, &env, r).await,
-        r @ (Route::RunAttribution | Route::AttributionStatus | Route::Quality) => {
-            attrib::handle(req, &env, r).await
-        }
+        r @ (Route::RunAttribution
+        | Route::RebuildRollups
+        | Route::AttributionStatus
+        | Route::Quality) => attrib::handle(req, &env, r).await,
         api => admin::handle(req, &env, api).await,
     };
     match outcome {

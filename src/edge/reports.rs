@@ -3,7 +3,7 @@
 //! raw clicks or credits.
 
 use super::http::{self, read_json, unavailable};
-use super::store::{all, first, run};
+use super::store::{all, all_metered, first, run};
 use super::{auth, config, now, DB};
 use crate::attribution::Model;
 use crate::config::Config;
@@ -132,7 +132,8 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         }
         Route::Report => {
             let p = ReportParams::from_query(&query, time::day_of(now()))?;
-            let r = build_report(&db, &p, &config).await?;
+            let mut rows_read = 0;
+            let r = build_report_metered(&db, &p, &config, &mut rows_read).await?;
             match p.format {
                 Format::Json => http::json(
                     200,
@@ -144,6 +145,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                         "currency": config.reporting_currency.as_str(),
                         "rows": r.rows,
                         "totals": r.totals,
+                        "meta": {"d1_rows_read": rows_read},
                     }),
                 ),
                 Format::Csv => {
@@ -410,6 +412,16 @@ pub async fn build_report(
     p: &ReportParams,
     config: &Config,
 ) -> Result<report::Report> {
+    build_report_metered(db, p, config, &mut 0).await
+}
+
+/// [`build_report`], adding the D1 rows read to `rows_read`.
+pub async fn build_report_metered(
+    db: &D1Database,
+    p: &ReportParams,
+    config: &Config,
+    rows_read: &mut usize,
+) -> Result<report::Report> {
     let dims = &p.group_by;
     let select = |expr: fn(Dim) -> &'static str| -> (String, String) {
         let cols: Vec<String> = dims
@@ -431,23 +443,28 @@ pub async fn build_report(
         report::ModelChoice::All => "all".to_owned(),
         report::ModelChoice::One(m) => m.as_str().to_owned(),
     };
-    let credit_sql = format!(
+    let credit_sql =
+        format!(
         "SELECT {kcols}, model, SUM(conversion_micros) AS micros, SUM(revenue_minor) AS revenue, \
                 SUM(assisted_conversions) AS assisted, SUM(assisted_revenue) AS assisted_revenue, \
                 SUM(days_to_convert_ms) AS dtc \
-         FROM credit_rollup WHERE day BETWEEN ?1 AND ?2 AND (model = ?3 OR ?3 = 'all') GROUP BY {kgroup}, model"
+         FROM credit_rollup WHERE {model_filter} day BETWEEN ?1 AND ?2 GROUP BY {kgroup}, model",
+        // One model reads only its rows through the (model, day) index.
+        model_filter = if model == "all" { "?3 = 'all' AND" } else { "model = ?3 AND" }
     );
-    let clicks: Vec<Map<String, Value>> = all(
+    let clicks: Vec<Map<String, Value>> = all_metered(
         query!(db, &click_sql, p.from_day, p.to_day),
         "reading click rollups",
+        rows_read,
     )
     .await?;
-    let credits: Vec<Map<String, Value>> = all(
+    let credits: Vec<Map<String, Value>> = all_metered(
         query!(db, &credit_sql, p.from_day, p.to_day, model),
         "reading credit rollups",
+        rows_read,
     )
     .await?;
-    let costs: Vec<CostRow> = all(
+    let costs: Vec<CostRow> = all_metered(
         query!(
             db,
             "SELECT k.id, i.handle, c.slug AS campaign, k.kind, k.amount_minor, k.currency, k.incurred_day, k.note \
@@ -457,6 +474,7 @@ pub async fn build_report(
             p.to_day
         ),
         "reading costs",
+        rows_read,
     )
     .await?;
     let rates = load_rates(db).await?;

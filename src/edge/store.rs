@@ -706,3 +706,20 @@ pub(super) async fn batch(
         }
     }
 }
+
+/// Like [`all`], and adds the rows D1 read to `rows_read`.
+pub(super) async fn all_metered<T: DeserializeOwned>(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+    rows_read: &mut usize,
+) -> Result<Vec<T>> {
+    let r = stmt
+        .map_err(unavailable(what))?
+        .all()
+        .await
+        .map_err(unavailable(what))?;
+    if let Ok(Some(m)) = r.meta() {
+        *rows_read += m.rows_read.unwrap_or(0);
+    }
+    r.results().map_err(unavailable(what))
+}
