@@ -733,6 +733,10 @@ async fn attribute(
             "binding click rollup",
         )?);
     }
+    let touched: BTreeSet<i64> = days.union(&click_days).copied().collect();
+    if !touched.is_empty() {
+        writes.extend(dim_rollup_statements(db, &json_text(&touched))?);
+    }
     writes.push(stmt(
         query!(db, "UPDATE attribution_state SET click_rollup_rowid = MAX(click_rollup_rowid, ?1) WHERE id = 1", click_max),
         "binding click rollup mark",
@@ -1022,7 +1026,7 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
     if let (Some(lo), Some(hi)) = (lo, hi) {
         for day in lo..=hi {
             let one = json_text(&[day]);
-            let writes = vec![
+            let mut writes = vec![
                 stmt(
                     query!(db, "DELETE FROM click_rollup WHERE day = ?1", day),
                     "binding click rollup delete",
@@ -1043,10 +1047,17 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
                     "binding credit rollup delete",
                 )?,
                 stmt(
-                    query!(db, CREDIT_ROLLUP_SQL, one, day * DAY, (day + 1) * DAY),
+                    query!(
+                        db,
+                        CREDIT_ROLLUP_SQL,
+                        one.clone(),
+                        day * DAY,
+                        (day + 1) * DAY
+                    ),
                     "binding credit rollup",
                 )?,
             ];
+            writes.extend(dim_rollup_statements(db, &one)?);
             for r in super::store::batch(db, writes, "rebuilding rollups").await? {
                 meter.add(&r);
             }
@@ -1059,4 +1070,66 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
     )?;
     super::store::batch(db, vec![mark], "marking the click rollup").await?;
     Ok(json!({"days": days, "rows_read": meter.read, "rows_written": meter.written}))
+}
+
+/// The dimensions of the per-dimension rollups, as SQL over
+/// `click_rollup r` joined with `links l`, `influencers i`, `campaigns cp`.
+const CLICK_DIM_KEY: &str = "COALESCE(CASE d.value WHEN 'influencer' THEN i.handle WHEN 'campaign' THEN cp.slug \
+     WHEN 'content' THEN l.content WHEN 'platform' THEN l.platform WHEN 'link' THEN l.slug WHEN 'app' THEN r.app \
+     WHEN 'code' THEN l.discount_code WHEN 'channel' THEN 'influencer' END, '')";
+
+/// The same over `credit_rollup c` (reports' semantics: no link means no
+/// app; a link without an app is the browser).
+const CREDIT_DIM_KEY: &str =
+    "COALESCE(CASE d.value WHEN 'influencer' THEN c.influencer WHEN 'campaign' THEN c.campaign \
+     WHEN 'content' THEN c.content WHEN 'platform' THEN c.platform WHEN 'link' THEN c.link \
+     WHEN 'app' THEN COALESCE(NULLIF(c.app, ''), CASE WHEN c.link <> '' THEN 'browser' END) \
+     WHEN 'code' THEN c.code WHEN 'channel' THEN c.channel END, '')";
+
+const DIMS_JSON: &str = "[\"influencer\",\"campaign\",\"content\",\"platform\",\"link\",\"app\",\"code\",\"channel\",\"all\"]";
+
+/// Statements that rebuild the per-dimension rollups of the days in
+/// `days_json` from the fine rollups (which must be current).
+fn dim_rollup_statements(db: &D1Database, days_json: &str) -> Result<Vec<D1PreparedStatement>> {
+    Ok(vec![
+        stmt(
+            query!(db, "DELETE FROM click_dim_rollup WHERE day IN (SELECT value FROM json_each(?1))", days_json),
+            "binding click dim delete",
+        )?,
+        stmt(
+            query!(
+                db,
+                &format!(
+                    "INSERT INTO click_dim_rollup (dim, day, key, clicks, unique_clicks, bot_clicks) \
+                     SELECT d.value, r.day, {CLICK_DIM_KEY}, SUM(r.clicks), SUM(r.unique_clicks), SUM(r.bot_clicks) \
+                       FROM click_rollup r JOIN links l ON l.id = r.link_id JOIN influencers i ON i.id = l.influencer_id \
+                       JOIN campaigns cp ON cp.id = l.campaign_id, json_each(?2) d \
+                      WHERE r.day IN (SELECT value FROM json_each(?1)) GROUP BY 1, 2, 3"
+                ),
+                days_json,
+                DIMS_JSON
+            ),
+            "binding click dim rollup",
+        )?,
+        stmt(
+            query!(db, "DELETE FROM credit_dim_rollup WHERE day IN (SELECT value FROM json_each(?1))", days_json),
+            "binding credit dim delete",
+        )?,
+        stmt(
+            query!(
+                db,
+                &format!(
+                    "INSERT INTO credit_dim_rollup (model, dim, day, key, conversion_micros, revenue_minor, \
+                                                   assisted_conversions, assisted_revenue, days_to_convert_ms) \
+                     SELECT c.model, d.value, c.day, {CREDIT_DIM_KEY}, SUM(c.conversion_micros), SUM(c.revenue_minor), \
+                            SUM(c.assisted_conversions), SUM(c.assisted_revenue), SUM(c.days_to_convert_ms) \
+                       FROM credit_rollup c, json_each(?2) d \
+                      WHERE c.day IN (SELECT value FROM json_each(?1)) GROUP BY 1, 2, 3, 4"
+                ),
+                days_json,
+                DIMS_JSON
+            ),
+            "binding credit dim rollup",
+        )?,
+    ])
 }

@@ -364,7 +364,20 @@ fn click_expr(d: Dim) -> &'static str {
         Dim::App => "r.app",
         Dim::Code => "l.discount_code",
         Dim::Channel => "'influencer'",
-        Dim::Day | Dim::Week | Dim::Month => "r.day",
+        Dim::Day => "r.day",
+        Dim::Week => "(r.day - ((r.day + 3) % 7))",
+        Dim::Month => "strftime('%Y-%m', r.day * 86400, 'unixepoch')",
+    }
+}
+
+/// Time buckets in SQL, so grouped rows (not days) leave D1: the day, the
+/// Monday of its ISO week (1970-01-01 was a Thursday), or `YYYY-MM`.
+fn time_bucket(d: Dim, day: &str) -> Option<String> {
+    match d {
+        Dim::Day => Some(day.to_owned()),
+        Dim::Week => Some(format!("({day} - (({day} + 3) % 7))")),
+        Dim::Month => Some(format!("strftime('%Y-%m', {day} * 86400, 'unixepoch')")),
+        _ => None,
     }
 }
 
@@ -379,7 +392,9 @@ fn credit_expr(d: Dim) -> &'static str {
         Dim::App => "COALESCE(NULLIF(app, ''), CASE WHEN link <> '' THEN 'browser' END)",
         Dim::Code => "NULLIF(code, '')",
         Dim::Channel => "channel",
-        Dim::Day | Dim::Week | Dim::Month => "day",
+        Dim::Day => "day",
+        Dim::Week => "(day - ((day + 3) % 7))",
+        Dim::Month => "strftime('%Y-%m', day * 86400, 'unixepoch')",
     }
 }
 
@@ -432,38 +447,87 @@ pub async fn build_report_metered(
         let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
         (cols.join(", "), group.join(", "))
     };
-    let (ccols, cgroup) = select(click_expr);
-    let click_sql = format!(
-        "SELECT {ccols}, SUM(r.clicks) AS clicks, SUM(r.unique_clicks) AS unique_clicks, SUM(r.bot_clicks) AS bot_clicks \
-         FROM click_rollup r JOIN links l ON l.id = r.link_id JOIN influencers i ON i.id = l.influencer_id \
-         JOIN campaigns cp ON cp.id = l.campaign_id WHERE r.day BETWEEN ?1 AND ?2 GROUP BY {cgroup}"
-    );
-    let (kcols, kgroup) = select(credit_expr);
-    let model = match p.model {
-        report::ModelChoice::All => "all".to_owned(),
-        report::ModelChoice::One(m) => m.as_str().to_owned(),
+    let models_json =
+        serde_json::to_string(&p.models().iter().map(|m| m.as_str()).collect::<Vec<_>>())
+            .unwrap_or_else(|_| "[]".into());
+    let non_time: Vec<Dim> = dims
+        .iter()
+        .copied()
+        .filter(|d| d.bucket(0).is_none())
+        .collect();
+    let (clicks, credits): (Vec<Map<String, Value>>, Vec<Map<String, Value>>) = if non_time.len()
+        <= 1
+    {
+        // At most one non-time dimension: the per-dimension rollups, whose
+        // size is days × keys whatever the traffic.
+        let dim = non_time.first().map_or("all", |d| d.as_str());
+        let cols: Vec<String> = dims
+            .iter()
+            .enumerate()
+            .map(|(i, d)| match time_bucket(*d, "day") {
+                Some(expr) => format!("{expr} AS k{i}"),
+                None => format!("NULLIF(key, '') AS k{i}"),
+            })
+            .collect();
+        let cols = cols.join(", ");
+        let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
+        let group = group.join(", ");
+        let click_sql = format!(
+            "SELECT {cols}, SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks \
+             FROM click_dim_rollup WHERE dim = ?3 AND day BETWEEN ?1 AND ?2 GROUP BY {group}"
+        );
+        let credit_sql = format!(
+            "SELECT {cols}, model, SUM(conversion_micros) AS micros, SUM(revenue_minor) AS revenue, \
+                    SUM(assisted_conversions) AS assisted, SUM(assisted_revenue) AS assisted_revenue, \
+                    SUM(days_to_convert_ms) AS dtc \
+             FROM credit_dim_rollup WHERE model IN (SELECT value FROM json_each(?3)) AND dim = ?4 \
+               AND day BETWEEN ?1 AND ?2 GROUP BY {group}, model"
+        );
+        (
+            all_metered(
+                query!(db, &click_sql, p.from_day, p.to_day, dim),
+                "reading click rollups",
+                rows_read,
+            )
+            .await?,
+            all_metered(
+                query!(db, &credit_sql, p.from_day, p.to_day, models_json, dim),
+                "reading credit rollups",
+                rows_read,
+            )
+            .await?,
+        )
+    } else {
+        // Several dimensions: the fine rollups.
+        let (ccols, cgroup) = select(click_expr);
+        let click_sql = format!(
+            "SELECT {ccols}, SUM(r.clicks) AS clicks, SUM(r.unique_clicks) AS unique_clicks, SUM(r.bot_clicks) AS bot_clicks \
+             FROM click_rollup r JOIN links l ON l.id = r.link_id JOIN influencers i ON i.id = l.influencer_id \
+             JOIN campaigns cp ON cp.id = l.campaign_id WHERE r.day BETWEEN ?1 AND ?2 GROUP BY {cgroup}"
+        );
+        let (kcols, kgroup) = select(credit_expr);
+        let credit_sql = format!(
+            "SELECT {kcols}, model, SUM(conversion_micros) AS micros, SUM(revenue_minor) AS revenue, \
+                    SUM(assisted_conversions) AS assisted, SUM(assisted_revenue) AS assisted_revenue, \
+                    SUM(days_to_convert_ms) AS dtc \
+             FROM credit_rollup WHERE model IN (SELECT value FROM json_each(?3)) AND day BETWEEN ?1 AND ?2 \
+             GROUP BY {kgroup}, model"
+        );
+        (
+            all_metered(
+                query!(db, &click_sql, p.from_day, p.to_day),
+                "reading click rollups",
+                rows_read,
+            )
+            .await?,
+            all_metered(
+                query!(db, &credit_sql, p.from_day, p.to_day, models_json),
+                "reading credit rollups",
+                rows_read,
+            )
+            .await?,
+        )
     };
-    let credit_sql =
-        format!(
-        "SELECT {kcols}, model, SUM(conversion_micros) AS micros, SUM(revenue_minor) AS revenue, \
-                SUM(assisted_conversions) AS assisted, SUM(assisted_revenue) AS assisted_revenue, \
-                SUM(days_to_convert_ms) AS dtc \
-         FROM credit_rollup WHERE {model_filter} day BETWEEN ?1 AND ?2 GROUP BY {kgroup}, model",
-        // One model reads only its rows through the (model, day) index.
-        model_filter = if model == "all" { "?3 = 'all' AND" } else { "model = ?3 AND" }
-    );
-    let clicks: Vec<Map<String, Value>> = all_metered(
-        query!(db, &click_sql, p.from_day, p.to_day),
-        "reading click rollups",
-        rows_read,
-    )
-    .await?;
-    let credits: Vec<Map<String, Value>> = all_metered(
-        query!(db, &credit_sql, p.from_day, p.to_day, model),
-        "reading credit rollups",
-        rows_read,
-    )
-    .await?;
     let costs: Vec<CostRow> = all_metered(
         query!(
             db,
