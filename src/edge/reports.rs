@@ -455,9 +455,8 @@ pub async fn build_report_metered(
         .copied()
         .filter(|d| d.bucket(0).is_none())
         .collect();
-    let (clicks, credits): (Vec<Map<String, Value>>, Vec<Map<String, Value>>) = if non_time.len()
-        <= 1
-    {
+    type Rows = Vec<Map<String, Value>>;
+    let (clicks, credits): (Rows, Rows) = if non_time.len() <= 1 {
         // At most one non-time dimension: the per-dimension rollups, whose
         // size is days × keys whatever the traffic.
         let dim = non_time.first().map_or("all", |d| d.as_str());
