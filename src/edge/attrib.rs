@@ -15,7 +15,6 @@ use super::random;
 use crate::config::Config;
 use crate::conversion::hex;
 use crate::error::ApiError;
-use crate::fx::Rates;
 use crate::identity::{self, IdKind};
 use crate::job::{self, Candidate, CreditRow, Finding, Pending};
 use crate::journey::{TouchKind, Touchpoint};
@@ -118,13 +117,6 @@ struct DayRow {
 #[derive(Deserialize)]
 struct MaxRow {
     m: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct RateRow {
-    currency: String,
-    valid_day: i64,
-    rate_nano: i64,
 }
 
 /// Counts rows read and written across the run's statements.
@@ -475,21 +467,7 @@ async fn attribute(
         journeys_of(db, &inputs, config, Some(&mut meter.read)).await?
     };
     // Revenue in the reporting currency, at the rate of the conversion's day.
-    let rates_rows: Vec<RateRow> = read(
-        meter,
-        Ok(query!(
-            db,
-            "SELECT currency, valid_day, rate_nano FROM fx_rates"
-        )),
-        "loading exchange rates",
-    )
-    .await?;
-    let mut rates = Rates::default();
-    for r in &rates_rows {
-        if let Ok(c) = Currency::parse(&r.currency) {
-            rates.insert(c, r.valid_day, r.rate_nano);
-        }
-    }
+    let rates = super::reports::load_rates(db).await?;
     for p in &mut pending {
         p.reporting_minor = Currency::parse(&p.currency).ok().and_then(|c| {
             rates.to_reporting(

@@ -57,20 +57,27 @@ pub async fn read_json(req: &mut Request) -> Result<JsonObject, ApiError> {
     if !media.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::UnsupportedMediaType);
     }
+    JsonObject::parse(&read_body(req, MAX_BODY_BYTES).await?)
+}
+
+/// Reads a raw body of at most `limit` bytes (413 beyond), checking the
+/// declared length before reading anything.
+pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
         .get("Content-Length")
         .ok()
         .flatten()
         .and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > MAX_BODY_BYTES) {
-        return Err(ApiError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+    if declared.is_some_and(|l| l > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
     }
     let body = req
         .bytes()
         .await
         .map_err(|_| ApiError::invalid("unreadable_body", "the request body could not be read"))?;
-    JsonObject::parse(&body)
+    if body.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    Ok(body)
 }

@@ -175,26 +175,7 @@ async fn shopify_webhook(req: &mut Request, env: &Env) -> Result<Response> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let declared = req
-        .headers()
-        .get("Content-Length")
-        .ok()
-        .flatten()
-        .and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > MAX_WEBHOOK_BYTES) {
-        return Err(ApiError::PayloadTooLarge {
-            limit: MAX_WEBHOOK_BYTES,
-        });
-    }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::invalid("unreadable_body", "the request body could not be read"))?;
-    if body.len() > MAX_WEBHOOK_BYTES {
-        return Err(ApiError::PayloadTooLarge {
-            limit: MAX_WEBHOOK_BYTES,
-        });
-    }
+    let body = http::read_body(req, MAX_WEBHOOK_BYTES).await?;
     // Verified before anything is parsed or stored.
     if !shopify::verify(secret.as_bytes(), &body, &signature) {
         return Err(ApiError::Unauthorized);

@@ -7,16 +7,8 @@ use crate::support::*;
 use linkcredit::ids::{ClickId, VisitorId};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const DAY: i64 = 86_400_000;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 fn random16(salt: &str) -> [u8; 16] {
     let seed = format!("{salt}-{}-{}", now_ms(), unique("r"));
@@ -25,21 +17,6 @@ fn random16(salt: &str) -> [u8; 16] {
         out[i % 16] = out[i % 16].wrapping_mul(31).wrapping_add(b);
     }
     out
-}
-
-fn ingest(path: &str, body: &Value) -> Resp {
-    let token =
-        std::env::var("LINKCREDIT_INGEST_TOKEN").unwrap_or_else(|_| "dev-ingest-token".into());
-    let auth = format!("Bearer {token}");
-    request(
-        "POST",
-        path,
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        Some(&body.to_string()),
-    )
 }
 
 /// A human click on `slug` by `visitor` at `ts`, written straight into D1

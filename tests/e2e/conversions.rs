@@ -6,35 +6,10 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-fn ingest_token() -> String {
-    std::env::var("LINKCREDIT_INGEST_TOKEN").unwrap_or_else(|_| "dev-ingest-token".into())
-}
 
 fn shopify_secret() -> String {
     std::env::var("LINKCREDIT_SHOPIFY_SECRET")
         .unwrap_or_else(|_| "dev-shopify-webhook-secret".into())
-}
-
-fn ingest(path: &str, body: &Value) -> Resp {
-    let auth = format!("Bearer {}", ingest_token());
-    request(
-        "POST",
-        path,
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        Some(&body.to_string()),
-    )
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 fn conversion(order: &str) -> Value {

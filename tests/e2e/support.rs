@@ -287,3 +287,29 @@ pub fn d1(sql: &str) -> Vec<Value> {
     });
     v[0]["results"].as_array().cloned().unwrap_or_default()
 }
+
+pub fn ingest_token() -> String {
+    std::env::var("LINKCREDIT_INGEST_TOKEN").unwrap_or_else(|_| "dev-ingest-token".into())
+}
+
+/// A POST with the ingest token and a JSON body.
+pub fn ingest(path: &str, body: &Value) -> Resp {
+    let auth = format!("Bearer {}", ingest_token());
+    request(
+        "POST",
+        path,
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&body.to_string()),
+    )
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
