@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #! bench/reports.sh — report speed over a large volume (make seed-large).
 #! Seeds a fresh local D1 with bench/seed_large.py (10M clicks, 1M
-#! conversions by default; CLICKS= and CONVERSIONS= override), starts the
+#! conversions by default; CLICKS= and CONVERSIONS= override; SKIP_SEED=1
+#! reuses the last seeded state), starts the
 #! worker on it, lets the worker build the rollups, then times reports and
 #! prints the D1 rows each one read. Writes bench/reports.json.
 set -euo pipefail
@@ -9,10 +10,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/build-wasm.sh >/dev/null
 STATE="${SEED_STATE:-$ROOT/target/seed-large}"
-rm -rf "$STATE"
-bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATE" >/dev/null 2>&1
-echo "seeding $STATE ..."
-python3 bench/seed_large.py "$STATE" | tee target/seed-large.json
+if [ "${SKIP_SEED:-0}" = 1 ] && [ -d "$STATE" ]; then
+  echo "reusing the seeded state in $STATE (SKIP_SEED=1)"
+else
+  rm -rf "$STATE"
+  bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATE" >/dev/null 2>&1
+  echo "seeding $STATE ..."
+  python3 bench/seed_large.py "$STATE" | tee target/seed-large.json
+fi
 PORT="$(bash scripts/free-port.sh)"
 INSPECTOR="$(bash scripts/free-port.sh)"
 setsid bash scripts/wrangler.sh dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR" \

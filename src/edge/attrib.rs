@@ -933,19 +933,19 @@ INSERT INTO credit_rollup (day, model, channel, influencer, campaign, link, cont
 SELECT day, model, channel, influencer, campaign, link, content, platform, app, code,
        SUM(micros), SUM(revenue), SUM(assisted), SUM(CASE WHEN assisted = 1 THEN total ELSE 0 END), SUM(dtc)
   FROM (
-    SELECT c.converted_at / 86400000 AS day, c.model, c.channel, COALESCE(c.influencer, '') AS influencer,
-           COALESCE(c.campaign, '') AS campaign, COALESCE(c.link, '') AS link, COALESCE(c.content, '') AS content,
-           COALESCE(c.platform, '') AS platform, COALESCE(c.app, '') AS app, COALESCE(c.code, '') AS code,
-           c.conversion_id, SUM(c.conversion_micros) AS micros, SUM(c.reporting_minor) AS revenue,
-           MAX(c.is_assist) AS assisted, MAX(t.total) AS total,
-           SUM((c.converted_at - c.touched_at) * c.conversion_micros) / 1000000 AS dtc
-      FROM credits c
-      JOIN (SELECT conversion_id, model, SUM(reporting_minor) AS total FROM credits
-             WHERE converted_at >= ?2 AND converted_at < ?3 GROUP BY conversion_id, model) t
-        ON t.conversion_id = c.conversion_id AND t.model = c.model
-     WHERE c.converted_at >= ?2 AND c.converted_at < ?3 AND c.reporting_minor IS NOT NULL
-       AND c.converted_at / 86400000 IN (SELECT value FROM json_each(?1))
-     GROUP BY day, c.model, c.channel, influencer, campaign, link, content, platform, app, code, c.conversion_id)
+    SELECT day, model, channel, influencer, campaign, link, content, platform, app, code, conversion_id,
+           SUM(conversion_micros) AS micros, SUM(reporting_minor) AS revenue, MAX(is_assist) AS assisted,
+           MAX(total) AS total, SUM(dtc_part) / 1000000 AS dtc
+      FROM (
+        SELECT converted_at / 86400000 AS day, model, channel, COALESCE(influencer, '') AS influencer,
+               COALESCE(campaign, '') AS campaign, COALESCE(link, '') AS link, COALESCE(content, '') AS content,
+               COALESCE(platform, '') AS platform, COALESCE(app, '') AS app, COALESCE(code, '') AS code,
+               conversion_id, conversion_micros, reporting_minor, is_assist,
+               SUM(reporting_minor) OVER (PARTITION BY conversion_id, model) AS total,
+               (converted_at - touched_at) * conversion_micros AS dtc_part
+          FROM credits WHERE converted_at >= ?2 AND converted_at < ?3 AND reporting_minor IS NOT NULL)
+     WHERE day IN (SELECT value FROM json_each(?1))
+     GROUP BY day, model, channel, influencer, campaign, link, content, platform, app, code, conversion_id)
  GROUP BY day, model, channel, influencer, campaign, link, content, platform, app, code";
 
 /// Recomputes the click rollup of the days in `?4` (JSON; `?1`..`?2` bound
