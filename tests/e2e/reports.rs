@@ -169,6 +169,31 @@ pub fn check_reports(t: i64, who: &[(String, String, String, String)]) {
         )["clicks"],
         1
     );
+    let monday = format_date(day_of(t) - (day_of(t) + 3).rem_euclid(7));
+    let by_week = report(&format!("group_by=influencer,week&{range}"));
+    let wk = row_where(
+        &by_week,
+        &[("influencer", json!(a.0)), ("week", json!(monday))],
+    );
+    assert_eq!(
+        (wk["revenue"].clone(), wk["conversions"].clone()),
+        (json!("73.34"), json!(0.83))
+    );
+    let month = format_date(day_of(t))[..7].to_owned();
+    let by_month = report(&format!("group_by=month,influencer&{range}"));
+    assert_eq!(
+        row_where(
+            &by_month,
+            &[("influencer", json!(a.0)), ("month", json!(month))]
+        )["revenue"],
+        "73.34"
+    );
+    let week_only = report(&format!("group_by=week&{range}"));
+    assert!(week_only["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["week"] == monday.as_str()));
     let by_channel = report(&format!("group_by=channel&{range}"));
     assert!(by_channel["rows"]
         .as_array()
