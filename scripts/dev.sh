@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PORT="${PORT:-8787}"
-STATE="$ROOT/.wrangler/state"
+STATE="${DEV_STATE:-$ROOT/.wrangler/state}"
 
 bash scripts/build-wasm.sh
 bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATE"
@@ -32,5 +32,9 @@ Admin API (token from .dev.vars):
   curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$PORT/api/v1/links
   curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$PORT/api/v1/links/sarah-serum/stats
 
+Dashboard: http://127.0.0.1:$PORT/dashboard (sign in with REPORTS_TOKEN from .dev.vars)
+
 INFO
+# Demo traffic, conversions and costs once the worker answers (first run only).
+(bash scripts/demo-activity.sh "http://127.0.0.1:$PORT" || echo "demo activity failed (the worker still runs)") &
 exec bash scripts/wrangler.sh dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --test-scheduled
