@@ -18,16 +18,11 @@ else
   echo "seeding $STATE ..."
   python3 bench/seed_large.py "$STATE" | tee target/seed-large.json
 fi
-PORT="$(bash scripts/free-port.sh)"
-INSPECTOR="$(bash scripts/free-port.sh)"
-setsid bash scripts/wrangler.sh dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR" \
-  --persist-to "$STATE" --log-level warn >"$ROOT/target/reports-wrangler.log" 2>&1 &
-PID=$!
-trap 'kill -- "-$PID" 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
-var() { sed -n "s/^$1=//p" .dev.vars | tail -n1; }
-AUTH="Authorization: Bearer $(var ADMIN_TOKEN)"
-BASE="http://127.0.0.1:$PORT"
+# shellcheck source=scripts/local-worker.sh
+. scripts/local-worker.sh
+trap stop_worker EXIT
+start_worker "$STATE" "$ROOT/target/reports-wrangler.log"
+AUTH="Authorization: Bearer $(devvar ADMIN_TOKEN)"
 echo "building rollups through the worker ..."
 START=$(date +%s.%N)
 curl -fsS -X POST -H "$AUTH" "$BASE/api/v1/attribution/rollups" | tee target/rollups.json; echo

@@ -12,6 +12,7 @@
 
 use super::http::unavailable;
 use super::random;
+use super::store::{all_metered, json_text, stmt};
 use crate::config::Config;
 use crate::conversion::hex;
 use crate::error::ApiError;
@@ -135,22 +136,13 @@ impl Meter {
     }
 }
 
-fn stmt(s: worker::Result<D1PreparedStatement>, what: &'static str) -> Result<D1PreparedStatement> {
-    s.map_err(unavailable(what))
-}
-
-async fn read<T: for<'a> Deserialize<'a>>(
+/// All rows of a statement, counting the rows read in `meter`.
+async fn read<T: serde::de::DeserializeOwned>(
     meter: &mut Meter,
     s: worker::Result<D1PreparedStatement>,
     what: &'static str,
 ) -> Result<Vec<T>> {
-    let r = stmt(s, what)?.all().await.map_err(unavailable(what))?;
-    meter.add(&r);
-    r.results().map_err(unavailable(what))
-}
-
-fn json_text<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+    all_metered(s, what, &mut meter.read).await
 }
 
 /// The identity keys a conversion row carries itself.

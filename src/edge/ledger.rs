@@ -8,7 +8,7 @@
 //! fingerprint", so a conflicting concurrent request writes nothing.
 
 use super::http::unavailable;
-use super::store::{all, first};
+use super::store::{all, first, json_text, stmt};
 use crate::conversion::NewConversion;
 use crate::error::ApiError;
 use crate::identity::{self, IdKind, LinkPlan};
@@ -66,10 +66,6 @@ fn rows<T: for<'a> Deserialize<'a>>(
     }
 }
 
-fn stmt(s: worker::Result<D1PreparedStatement>, what: &'static str) -> Result<D1PreparedStatement> {
-    s.map_err(unavailable(what))
-}
-
 /// The identity keys an event carries.
 fn keys_of(visitor: Option<&str>, customer: Option<&str>, email: Option<&str>) -> Vec<String> {
     let mut keys = Vec::new();
@@ -113,7 +109,7 @@ fn plan_statements(
         )?);
     }
     if !plan.merge.is_empty() {
-        let merge = serde_json::to_string(&plan.merge).unwrap_or_else(|_| "[]".into());
+        let merge = json_text(&plan.merge);
         out.push(stmt(
             query!(
                 db,
@@ -158,7 +154,7 @@ fn mark_dirty(
             ),
             guard_args.0,
             guard_args.1,
-            serde_json::to_string(keys).unwrap_or_else(|_| "[]".into()),
+            json_text(keys),
             from,
             to
         ),
@@ -174,7 +170,7 @@ pub async fn ingest_conversion(
     now: Millis,
 ) -> Result<Ingested> {
     let fingerprint = c.fingerprint();
-    let codes = serde_json::to_string(&c.promo_codes).unwrap_or_else(|_| "[]".into());
+    let codes = json_text(&c.promo_codes);
     let direct_keys = keys_of(
         c.visitor_id.as_ref().map(|v| v.as_str()),
         c.customer_id.as_deref(),
@@ -202,7 +198,7 @@ pub async fn ingest_conversion(
                 db,
                 "SELECT key, person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1)) \
                  OR key = 'v:' || (SELECT visitor_id FROM clicks WHERE id = ?2)",
-                serde_json::to_string(&direct_keys).unwrap_or_else(|_| "[]".into()),
+                json_text(&direct_keys),
                 click_id
             ),
             "binding identity lookup",
@@ -352,7 +348,7 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
         query!(
             db,
             "SELECT key, person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1))",
-            serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
+            json_text(&keys)
         ),
         "reading identities",
     )

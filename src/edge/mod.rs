@@ -37,13 +37,24 @@ pub fn now() -> Millis {
 
 /// The configuration from `[vars]`. A bad value is logged and the defaults
 /// are used, so a typo in a var degrades to default behaviour, not an outage.
+///
+/// Vars are fixed for the life of an isolate, so they are read and parsed
+/// once per isolate, not on every request (the redirect is the hot path).
 pub fn config(env: &Env) -> Config {
-    Config::from_vars(|name| env.var(name).ok().map(|v| v.to_string())).unwrap_or_else(
-        |(var, e)| {
-            console_error!("config: {var}: {}; using defaults", e.message);
-            Config::default()
-        },
-    )
+    thread_local! {
+        static CONFIG: std::cell::OnceCell<Config> = const { std::cell::OnceCell::new() };
+    }
+    CONFIG.with(|c| {
+        c.get_or_init(|| {
+            Config::from_vars(|name| env.var(name).ok().map(|v| v.to_string())).unwrap_or_else(
+                |(var, e)| {
+                    console_error!("config: {var}: {}; using defaults", e.message);
+                    Config::default()
+                },
+            )
+        })
+        .clone()
+    })
 }
 
 #[event(fetch)]

@@ -3,7 +3,7 @@
 //! raw clicks or credits.
 
 use super::http::{self, read_json, unavailable};
-use super::store::{all, all_metered, first, run};
+use super::store::{all, all_metered, first, json_text, run};
 use super::{auth, config, now, DB};
 use crate::attribution::Model;
 use crate::config::Config;
@@ -447,9 +447,7 @@ pub async fn build_report_metered(
         let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
         (cols.join(", "), group.join(", "))
     };
-    let models_json =
-        serde_json::to_string(&p.models().iter().map(|m| m.as_str()).collect::<Vec<_>>())
-            .unwrap_or_else(|_| "[]".into());
+    let models_json = json_text(&p.models().iter().map(|m| m.as_str()).collect::<Vec<_>>());
     let non_time: Vec<Dim> = dims
         .iter()
         .copied()

@@ -152,6 +152,19 @@ impl TryFrom<LinkRow> for LinkRecord {
     }
 }
 
+/// A bound statement, or a 503 logged as `what` when binding failed.
+pub(super) fn stmt(
+    s: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<D1PreparedStatement> {
+    s.map_err(unavailable(what))
+}
+
+/// A value as one JSON text parameter (for `json_each(?n)`).
+pub(super) fn json_text<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
 /// The first row of a statement, if any; failures are logged as `what`.
 pub(super) async fn first<T: DeserializeOwned>(
     stmt: worker::Result<D1PreparedStatement>,

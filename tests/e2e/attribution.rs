@@ -85,8 +85,7 @@ fn attribution_scenario() {
     for _ in 0..3 {
         let (handle, campaign) = roster();
         let slug = unique("attr").replace('-', "_");
-        let code = unique("AC").to_uppercase().replace('-', "");
-        let code = code[..code.len().min(32)].to_owned();
+        let code = unique_code("AC");
         assert_eq!(
             admin(
                 "POST",

@@ -64,8 +64,7 @@ fn preview_bots_get_an_open_graph_page_and_count_as_bots() {
 #[test]
 fn escape_links_show_the_interstitial_to_in_app_visitors_only() {
     let (h, c) = roster();
-    let code = unique("ESC").to_uppercase().replace('-', "");
-    let code = code[..code.len().min(32)].to_owned();
+    let code = unique_code("ESC");
     assert_eq!(
         admin(
             "POST",

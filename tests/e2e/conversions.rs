@@ -331,8 +331,7 @@ fn shopify_orders_are_verified_mapped_and_stored_once() {
 #[test]
 fn a_code_only_conversion_credits_the_codes_influencer() {
     let (handle, campaign) = roster();
-    let code = unique("ONLY").to_uppercase().replace('-', "");
-    let code = code[..code.len().min(32)].to_owned();
+    let code = unique_code("ONLY");
     assert_eq!(
         admin(
             "POST",

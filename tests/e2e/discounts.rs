@@ -9,8 +9,7 @@ use serde_json::{json, Value};
 fn roster_with_code(campaign_extra: Value) -> (String, String, String) {
     let handle = unique("inf");
     let campaign = unique("camp");
-    let code = unique("C").to_uppercase().replace('-', "_");
-    let code = code[..code.len().min(32)].to_owned();
+    let code = unique_code("C");
     assert_eq!(
         admin(
             "POST",

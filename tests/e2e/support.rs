@@ -313,3 +313,10 @@ pub fn now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+/// A promo code no other test uses: upper-case `[A-Z0-9]`, at most 32
+/// characters.
+pub fn unique_code(prefix: &str) -> String {
+    let code = unique(prefix).to_uppercase().replace('-', "");
+    code[..code.len().min(32)].to_owned()
+}
