@@ -16,12 +16,16 @@ test: setup
 	cargo test
 	bash scripts/e2e.sh
 
-## Benchmarks: native core (models, data-driven table, journeys) and the
-## attribution cron under wrangler dev.
+## Benchmarks, one table each, merged into bench/results.json: native core
+## (models, data-driven table, journeys); the redirect against a JS peer and
+## the constant-302 ceiling (wrk at c32 and c128), cold start and wasm size;
+## the attribution cron under wrangler dev; reports on a large seed.
 bench: setup
 	cargo bench --bench core
+	bash bench/redirect.sh
 	bash bench/cron.sh
 	bash bench/reports.sh
+	python3 bench/collect.py
 
 ## Seed a large local D1 (10M clicks, 1M conversions) and time reports on it.
 seed-large: setup

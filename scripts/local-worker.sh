@@ -5,9 +5,13 @@
 #!   start_worker STATE LOG [wrangler dev args...]
 #!       starts it on 127.0.0.1 with state in STATE (its own process group),
 #!       waits for /healthz, and sets PORT, BASE and WORKER_PID; prints LOG
-#!       and fails if the worker exits or never answers.
-#!   stop_worker        stops node and workerd again (safe to call twice).
+#!       and fails if the worker exits or never answers. Pass
+#!       `--config other/wrangler.toml` to run another worker (the benches'
+#!       JS peer); several may run at once, each on its own ports.
+#!   stop_worker        stops every worker started (safe to call twice).
 #!   devvar NAME        a value from .dev.vars.
+
+WORKER_PIDS=()
 
 devvar() { sed -n "s/^$1=//p" "$ROOT/.dev.vars" | tail -n1; }
 
@@ -20,6 +24,7 @@ start_worker() {
   setsid bash "$ROOT/scripts/wrangler.sh" dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$inspector" \
     --persist-to "$state" --log-level warn "$@" >"$log" 2>&1 &
   WORKER_PID=$!
+  WORKER_PIDS+=("$WORKER_PID")
   for _ in $(seq 1 240); do
     if curl -fsS "$BASE/healthz" >/dev/null 2>&1; then
       return 0
@@ -33,10 +38,12 @@ start_worker() {
 }
 
 stop_worker() {
-  if [ -n "${WORKER_PID:-}" ]; then
+  local pid
+  for pid in "${WORKER_PIDS[@]}"; do
     # wrangler runs in its own process group (setsid): stop node and workerd.
-    kill -- "-$WORKER_PID" 2>/dev/null || kill "$WORKER_PID" 2>/dev/null || true
-    wait "$WORKER_PID" 2>/dev/null || true
-    WORKER_PID=""
-  fi
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  WORKER_PIDS=()
+  WORKER_PID=""
 }
