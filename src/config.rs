@@ -2,6 +2,7 @@
 //! core. The shell passes a lookup function; nothing here touches `Env`.
 
 use crate::attribution::{ModelConfig, PositionSplit};
+use crate::clicklog::{GroupCommit, MAX_GROUP};
 use crate::discount::{DiscountStyle, ParamName, StoreDefaults};
 use crate::error::ParseError;
 use crate::journey::{JourneyConfig, CHANNELS};
@@ -49,6 +50,8 @@ pub struct Config {
     pub attribution: AttributionSettings,
     /// The one currency reports are in (`REPORTING_CURRENCY`, USD).
     pub reporting_currency: Currency,
+    /// Group commit of clicks (`CLICK_FLUSH_MS`, `CLICK_BATCH_MAX`).
+    pub clicks: GroupCommit,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             store: StoreDefaults::default(),
             attribution: AttributionSettings::default(),
             reporting_currency: Currency::parse("USD").expect("static"),
+            clicks: GroupCommit::default(),
         }
     }
 }
@@ -98,6 +102,20 @@ impl Config {
         if let Some(v) = get("REPORTING_CURRENCY") {
             config.reporting_currency =
                 Currency::parse(&v).map_err(|e| ("REPORTING_CURRENCY".to_owned(), e))?;
+        }
+        if let Some(v) = get("CLICK_FLUSH_MS") {
+            config.clicks.max_wait_ms = v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| bad("CLICK_FLUSH_MS", "must be a whole number from 1 to 1000"))?;
+        }
+        if let Some(v) = get("CLICK_BATCH_MAX") {
+            config.clicks.max_clicks = v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_GROUP).contains(n))
+                .ok_or_else(|| bad("CLICK_BATCH_MAX", "must be a whole number from 1 to 100"))?;
         }
         let a = &mut config.attribution;
         if let Some(v) = get("ATTRIBUTION_BATCH") {
@@ -233,5 +251,25 @@ mod tests {
             from(&[("ATTRIBUTION_BATCH", "0")]).unwrap_err().0,
             "ATTRIBUTION_BATCH"
         );
+    }
+
+    #[test]
+    fn click_group_commit() {
+        let check = |pairs: &[(&str, &str)], expected: Result<(u32, usize), &str>| {
+            let got = from(pairs)
+                .map(|c| (c.clicks.max_wait_ms, c.clicks.max_clicks))
+                .map_err(|(var, _)| var);
+            assert_eq!(got, expected.map_err(str::to_owned), "{pairs:?}");
+        };
+        check(&[], Ok((25, 50)));
+        check(
+            &[("CLICK_FLUSH_MS", "40"), ("CLICK_BATCH_MAX", "1")],
+            Ok((40, 1)),
+        );
+        check(&[("CLICK_BATCH_MAX", "100")], Ok((25, 100)));
+        check(&[("CLICK_BATCH_MAX", "101")], Err("CLICK_BATCH_MAX"));
+        check(&[("CLICK_BATCH_MAX", "0")], Err("CLICK_BATCH_MAX"));
+        check(&[("CLICK_FLUSH_MS", "0")], Err("CLICK_FLUSH_MS"));
+        check(&[("CLICK_FLUSH_MS", "fast")], Err("CLICK_FLUSH_MS"));
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod attribution;
 pub mod click;
+pub mod clicklog;
 pub mod code;
 pub mod config;
 pub mod conversion;
@@ -27,6 +28,7 @@ pub mod job;
 pub mod journey;
 pub mod link;
 pub mod markov;
+pub mod memo;
 pub mod money;
 pub mod names;
 pub mod page;

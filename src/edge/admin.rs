@@ -256,7 +256,12 @@ async fn find_link(db: &D1Database, raw: &str) -> Result<LinkRecord> {
 /// state is what the next redirect sees.
 async fn publish(env: &Env, config: &Config, record: &LinkRecord) -> Result<()> {
     let kv = env.kv(LINKS_KV).map_err(unavailable("KV binding"))?;
-    cache::put(&kv, &record.slug, &record.cached(&config.store))
-        .await
-        .map_err(unavailable("writing the link cache"))
+    cache::put(
+        &kv,
+        &record.slug,
+        &record.cached(&config.store),
+        super::now(),
+    )
+    .await
+    .map_err(unavailable("writing the link cache"))
 }

@@ -4,10 +4,37 @@
 //! is created or changed; the redirect refills it from D1 on a miss. Unknown
 //! slugs are cached briefly as [`MISSING`] so probes for random slugs do not
 //! all reach D1; creating that slug overwrites the marker.
+//!
+//! In front of KV, each isolate keeps what it read in memory for
+//! [`MEMO_TTL`] (a [`Memo`]), so a busy link costs no KV read at all. That
+//! adds no staleness beyond KV's own: KV changes reach other locations
+//! within about 60 s, and the memo holds an entry for 30 s. Admin writes
+//! update the memo of the isolate that made them at once.
 
 use crate::link::CachedLink;
+use crate::memo::Memo;
 use crate::slug::Slug;
+use crate::time::{Millis, SECOND};
+use std::cell::RefCell;
 use worker::{console_error, kv::KvStore};
+
+/// How long an isolate trusts what it read from KV.
+pub const MEMO_TTL: Millis = 30 * SECOND;
+/// Most slugs one isolate remembers.
+const MEMO_CAPACITY: usize = 10_000;
+
+thread_local! {
+    /// Slug → the link, or `None` for a slug known not to exist.
+    static MEMO: RefCell<Memo<String, Option<CachedLink>>> =
+        RefCell::new(Memo::new(MEMO_TTL, MEMO_CAPACITY));
+}
+
+fn remember(slug: &Slug, link: Option<&CachedLink>, now: Millis) {
+    MEMO.with(|m| {
+        m.borrow_mut()
+            .put(slug.as_str().to_owned(), link.cloned(), now)
+    });
+}
 
 /// The value that marks a slug known not to exist.
 const MISSING: &str = "-";
@@ -25,11 +52,24 @@ pub enum Lookup {
     Miss,
 }
 
-pub async fn get(kv: &KvStore, slug: &Slug) -> Lookup {
+/// The isolate's memo first, then KV (remembering what KV said).
+pub async fn get(kv: &KvStore, slug: &Slug, now: Millis) -> Lookup {
+    let memo = MEMO.with(|m| m.borrow().get(&slug.as_str().to_owned(), now));
+    match memo {
+        Some(Some(link)) => return Lookup::Hit(link),
+        Some(None) => return Lookup::KnownMissing,
+        None => {}
+    }
     match kv.get(&key(slug)).text().await {
-        Ok(Some(v)) if v == MISSING => Lookup::KnownMissing,
-        Ok(Some(v)) => match serde_json::from_str(&v) {
-            Ok(link) => Lookup::Hit(link),
+        Ok(Some(v)) if v == MISSING => {
+            remember(slug, None, now);
+            Lookup::KnownMissing
+        }
+        Ok(Some(v)) => match serde_json::from_str::<CachedLink>(&v) {
+            Ok(link) => {
+                remember(slug, Some(&link), now);
+                Lookup::Hit(link)
+            }
             Err(e) => {
                 console_error!("corrupt cache entry for {slug}: {e}");
                 Lookup::Miss
@@ -43,7 +83,8 @@ pub async fn get(kv: &KvStore, slug: &Slug) -> Lookup {
     }
 }
 
-pub async fn put(kv: &KvStore, slug: &Slug, link: &CachedLink) -> Result<(), String> {
+pub async fn put(kv: &KvStore, slug: &Slug, link: &CachedLink, now: Millis) -> Result<(), String> {
+    remember(slug, Some(link), now);
     let value = serde_json::to_string(link).map_err(|e| e.to_string())?;
     kv.put(&key(slug), value)
         .map_err(|e| e.to_string())?
@@ -52,7 +93,8 @@ pub async fn put(kv: &KvStore, slug: &Slug, link: &CachedLink) -> Result<(), Str
         .map_err(|e| e.to_string())
 }
 
-pub async fn put_missing(kv: &KvStore, slug: &Slug) -> Result<(), String> {
+pub async fn put_missing(kv: &KvStore, slug: &Slug, now: Millis) -> Result<(), String> {
+    remember(slug, None, now);
     kv.put(&key(slug), MISSING)
         .map_err(|e| e.to_string())?
         .expiration_ttl(MISSING_TTL_SECONDS)

@@ -10,6 +10,7 @@ mod admin;
 mod attrib;
 mod auth;
 mod cache;
+mod clicks;
 mod http;
 mod ingest;
 mod ledger;
@@ -18,12 +19,14 @@ mod redirect;
 mod reports;
 mod store;
 
+use crate::clicklog::ClickRow;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::route::{route, Method, Route};
 use crate::time::Millis;
 use worker::{
-    console_error, event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent,
+    console_error, event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext,
+    ScheduledEvent,
 };
 
 /// Binding names, as in `wrangler.toml`.
@@ -108,9 +111,19 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
+    // Clicks a failed group commit spilled to KV first, so attribution sees them.
+    if let Err(e) = clicks::drain_spills(&env, &db).await {
+        console_error!("scheduled: draining spilled clicks failed: {e}");
+    }
     if let Err(e) = attrib::run(&db, &config, now(), &format!("cron {}", event.cron())).await {
         console_error!("scheduled attribution failed: {e}");
     }
+}
+
+/// The click queue's consumer (when a `CLICKS` queue is configured).
+#[event(queue)]
+async fn queue(batch: MessageBatch<ClickRow>, env: Env, _ctx: Context) -> Result<()> {
+    clicks::consume(batch, &env).await
 }
 
 /// The OpenAPI 3.1 description of the whole API.

@@ -1,8 +1,9 @@
 //! The redirect hot path: `GET`/`HEAD /{slug}` and `/c/{code}`.
 //!
 //! KV first, D1 on a miss (refilling KV in the background). The response is
-//! built before any write; the click insert runs in `ctx.wait_until`, so the
-//! visitor never waits for D1 and a failed write never fails the redirect.
+//! built before any write; the click goes to the isolate's group commit
+//! ([`clicks::record`]), written in `ctx.wait_until`, so the visitor never
+//! waits for D1 and a failed write never fails the redirect.
 //!
 //! Who gets what:
 //! * link-preview bots (`GET`): a tiny Open Graph page pointing at the
@@ -11,8 +12,9 @@
 //! * in-app visitors of `escape_in_app` links: the interstitial (200).
 //! * everyone else: the 302 with UTM tags, `lc_cid` and the discount code.
 
-use super::{cache, config, now, random, store, DB, LINKS_KV};
+use super::{cache, clicks, config, now, random, store, DB, LINKS_KV};
 use crate::click::{self, Click, RequestFacts, Via, Visit};
+use crate::clicklog::ClickRow;
 use crate::code::PromoCode;
 use crate::discount::StoreDefaults;
 use crate::ids::{ClickId, VisitorId, ID_BYTES};
@@ -160,16 +162,7 @@ fn visit(
         &info,
         &facts,
     );
-    let db = env.d1(DB)?;
-    ctx.wait_until(async move {
-        if let Err(e) = store::insert_click(&db, &click).await {
-            console_error!(
-                "click {} on link {} was not recorded: {e}",
-                click.id,
-                click.link_id
-            );
-        }
-    });
+    clicks::record(env, ctx, ClickRow::from(&click));
     Ok(resp)
 }
 
@@ -182,7 +175,7 @@ async fn resolve(
     store: &StoreDefaults,
 ) -> Result<Option<CachedLink>> {
     let kv = env.kv(LINKS_KV)?;
-    match cache::get(&kv, slug).await {
+    match cache::get(&kv, slug, now()).await {
         cache::Lookup::Hit(link) if link.is_current(store) => return Ok(Some(link)),
         cache::Lookup::KnownMissing => return Ok(None),
         cache::Lookup::Hit(_) | cache::Lookup::Miss => {}
@@ -197,8 +190,8 @@ async fn resolve(
     let refill = cached.clone();
     ctx.wait_until(async move {
         let result = match &refill {
-            Some(link) => cache::put(&kv, &slug, link).await,
-            None => cache::put_missing(&kv, &slug).await,
+            Some(link) => cache::put(&kv, &slug, link, now()).await,
+            None => cache::put_missing(&kv, &slug, now()).await,
         };
         if let Err(e) = result {
             console_error!("KV refill for {slug} failed: {e}");

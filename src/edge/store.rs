@@ -5,7 +5,8 @@
 //! row is reported instead of being served.
 
 use super::http::unavailable;
-use crate::click::{Click, LinkStats, StatsCounts, UNIQUE_WINDOW};
+use crate::click::{LinkStats, StatsCounts, UNIQUE_WINDOW};
+use crate::clicklog::{self, ClickRow, Param, ROWS_PER_STATEMENT};
 use crate::code::{CodeView, NewCode, PromoCode};
 use crate::destination::Destination;
 use crate::discount::{DiscountSetting, DiscountStyle, ParamName};
@@ -19,6 +20,7 @@ use crate::time::Millis;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use wasm_bindgen::JsValue;
 use worker::{query, D1Database, D1PreparedStatement};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -414,29 +416,29 @@ pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
     Ok(())
 }
 
-pub async fn insert_click(db: &D1Database, c: &Click) -> worker::Result<()> {
-    query!(
-        db,
-        "INSERT INTO clicks (id, link_id, ts, visitor_id, ua_family, country, referer_host, \
-                             app, os, device_class, is_bot, bot_name, via, code) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(id) DO NOTHING",
-        c.id.as_str(),
-        c.link_id,
-        c.ts,
-        c.visitor_id.as_str(),
-        c.ua_family,
-        c.country.as_deref(),
-        c.referer_host.as_deref(),
-        c.app,
-        c.os,
-        c.device_class,
-        i64::from(c.is_bot),
-        c.bot_name,
-        c.via.as_str(),
-        c.code.as_deref()
-    )?
-    .run()
-    .await?;
+/// Inserts click rows as one D1 batch (one transaction) of multi-row
+/// `INSERT`s ([`clicklog::insert_sql`], within the bound-parameter limit);
+/// a click id already stored is skipped.
+pub async fn insert_click_rows(db: &D1Database, rows: &[ClickRow]) -> worker::Result<()> {
+    let statements = rows
+        .chunks(ROWS_PER_STATEMENT)
+        .map(|chunk| {
+            let values: Vec<JsValue> = chunk
+                .iter()
+                .flat_map(ClickRow::params)
+                .map(|p| match p {
+                    Param::Text(s) => JsValue::from_str(s),
+                    // Ids and millisecond timestamps are far below 2^53.
+                    Param::Int(n) => JsValue::from_f64(n as f64),
+                    Param::Null => JsValue::NULL,
+                })
+                .collect();
+            db.prepare(clicklog::insert_sql(chunk.len())).bind(&values)
+        })
+        .collect::<worker::Result<Vec<_>>>()?;
+    if !statements.is_empty() {
+        db.batch(statements).await?;
+    }
     Ok(())
 }
 

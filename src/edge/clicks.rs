@@ -1,0 +1,285 @@
+//! Group commit of clicks inside the isolate, and the queue consumer.
+//!
+//! An isolate serves many requests at once. Each redirect hands its click
+//! to [`record`], which appends it to the isolate's one open *group*:
+//!
+//! * the first click of a group makes its request the group's *leader*:
+//!   its `wait_until` sleeps `CLICK_FLUSH_MS` (25 ms), then closes and
+//!   writes the group if nobody has;
+//! * the click that fills a group (`CLICK_BATCH_MAX`, 50) closes it, and
+//!   its own request writes it at once;
+//! * every other request's `wait_until` waits, on a timer of its own, until
+//!   the group holding its click is settled.
+//!
+//! So every request's `wait_until` covers the write of its own click, and
+//! the write always runs in the context of a request that is still alive
+//! (the one that closed the group). Nothing waits on another request's I/O;
+//! groups only share memory. The response is never delayed: the redirect
+//! has returned before any of this runs.
+//!
+//! Writing a group: with a `CLICKS` queue binding, one `sendBatch` (the
+//! consumer, [`consume`], inserts into D1); without, one D1 `batch()` of
+//! multi-row `INSERT`s. A failed write is retried once; then the group goes
+//! the other way (queue → D1, D1 → a KV spill that the cron drains, see
+//! [`drain_spills`]), and if that fails too every click id is logged. A
+//! click is acknowledged to nobody, but it is always either committed or
+//! visible as a failure.
+
+use super::{config, store, DB, LINKS_KV};
+use crate::clicklog::{self, ClickRow};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use worker::{
+    console_error, console_log, console_warn, Context, D1Database, Delay, Env, MessageBatch,
+    MessageExt, Queue,
+};
+
+/// The producer binding of the click queue (optional).
+pub const CLICKS_QUEUE: &str = "CLICKS";
+
+/// How often a waiting request looks at its group.
+const SETTLE_POLL: Duration = Duration::from_millis(10);
+
+/// The pause before the one retry of a failed write.
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// One group of clicks.
+struct Group {
+    rows: RefCell<Vec<ClickRow>>,
+    /// No more clicks join; someone is writing it.
+    closed: Cell<bool>,
+    /// Written, or handed to the fallback, or logged.
+    settled: Cell<bool>,
+}
+
+thread_local! {
+    /// The isolate's open group, if any.
+    static OPEN: RefCell<Option<Rc<Group>>> = const { RefCell::new(None) };
+}
+
+/// What a request does for its click's group.
+enum Role {
+    /// Started the group: waits for the timer, then writes it unless the
+    /// group was filled and written meanwhile.
+    Leader,
+    /// Filled the group (or groups hold one click): writes it now.
+    Closer,
+    /// Joined the group: waits until it is settled.
+    Member,
+}
+
+/// Where groups go.
+struct Sink {
+    db: D1Database,
+    queue: Option<Queue>,
+    env: Env,
+}
+
+/// Hands a click to the isolate's open group. Never fails and never
+/// delays the response: all work happens in `ctx.wait_until`.
+pub fn record(env: &Env, ctx: &Context, click: ClickRow) {
+    let policy = config(env).clicks;
+    let sink = match env.d1(DB) {
+        Ok(db) => Sink {
+            db,
+            queue: env.queue(CLICKS_QUEUE).ok(),
+            env: env.clone(),
+        },
+        Err(e) => {
+            console_error!(
+                "clicks: NOT RECORDED, no D1 binding ({e}); click ids: {}",
+                click.id
+            );
+            return;
+        }
+    };
+    let (group, role) = OPEN.with(|open| {
+        let mut open = open.borrow_mut();
+        let (group, leader) = match open.as_ref() {
+            Some(g) => {
+                g.rows.borrow_mut().push(click);
+                (g.clone(), false)
+            }
+            None => {
+                let g = Rc::new(Group {
+                    rows: RefCell::new(vec![click]),
+                    closed: Cell::new(false),
+                    settled: Cell::new(false),
+                });
+                *open = Some(g.clone());
+                (g, true)
+            }
+        };
+        if group.rows.borrow().len() >= policy.max_clicks {
+            group.closed.set(true);
+            *open = None;
+            (group, Role::Closer)
+        } else if leader {
+            (group, Role::Leader)
+        } else {
+            (group, Role::Member)
+        }
+    });
+    match role {
+        Role::Closer => ctx.wait_until(async move { write(&group, &sink).await }),
+        Role::Leader => ctx.wait_until(async move {
+            Delay::from(Duration::from_millis(u64::from(policy.max_wait_ms))).await;
+            let close = OPEN.with(|open| {
+                let mut open = open.borrow_mut();
+                if open.as_ref().is_some_and(|g| Rc::ptr_eq(g, &group)) {
+                    *open = None;
+                }
+                !group.closed.replace(true)
+            });
+            if close {
+                write(&group, &sink).await;
+            } else {
+                settled(&group).await;
+            }
+        }),
+        Role::Member => ctx.wait_until(async move { settled(&group).await }),
+    }
+}
+
+/// Waits, on this request's own timer, until `group` is settled.
+async fn settled(group: &Group) {
+    while !group.settled.get() {
+        Delay::from(SETTLE_POLL).await;
+    }
+}
+
+/// Writes a closed group: the primary path, one retry, the fallback, and
+/// at worst a log line with every click id.
+async fn write(group: &Group, sink: &Sink) {
+    let rows = group.rows.take();
+    let primary = match &sink.queue {
+        Some(q) => send_to_queue(q, &rows).await,
+        None => store::insert_click_rows(&sink.db, &rows).await,
+    };
+    let outcome = match primary {
+        Ok(()) => Ok(()),
+        Err(first) => {
+            console_warn!(
+                "clicks: writing a group of {} failed ({first}); retrying once",
+                rows.len()
+            );
+            Delay::from(RETRY_PAUSE).await;
+            match &sink.queue {
+                Some(q) => send_to_queue(q, &rows).await,
+                None => store::insert_click_rows(&sink.db, &rows).await,
+            }
+        }
+    };
+    if let Err(second) = outcome {
+        fallback(sink, &rows, &second).await;
+    }
+    group.settled.set(true);
+}
+
+/// After the retry failed: queue → D1, D1 → a KV spill; else the log.
+async fn fallback(sink: &Sink, rows: &[ClickRow], cause: &worker::Error) {
+    let ids = || {
+        rows.iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let result = if sink.queue.is_some() {
+        store::insert_click_rows(&sink.db, rows)
+            .await
+            .map(|()| "written to D1 directly".to_owned())
+    } else {
+        spill(&sink.env, rows)
+            .await
+            .map(|key| format!("spilled to KV {key}"))
+    };
+    match result {
+        Ok(how) => console_warn!(
+            "clicks: retry failed ({cause}); {} clicks {how}: {}",
+            rows.len(),
+            ids()
+        ),
+        Err(e) => console_error!(
+            "clicks: NOT RECORDED after retry ({cause}) and fallback ({e}); click ids: {}",
+            ids()
+        ),
+    }
+}
+
+async fn send_to_queue(queue: &Queue, rows: &[ClickRow]) -> worker::Result<()> {
+    queue.send_batch(rows.to_vec()).await
+}
+
+/// Puts a group that D1 refused into KV, for [`drain_spills`].
+async fn spill(env: &Env, rows: &[ClickRow]) -> worker::Result<String> {
+    let key = clicklog::spill_key(rows);
+    let body = serde_json::to_string(rows).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    env.kv(LINKS_KV)?.put(&key, body)?.execute().await?;
+    Ok(key)
+}
+
+/// Writes spilled groups into D1 and deletes them (run by the cron before
+/// attribution). A group is deleted only after its insert committed; a
+/// group drained twice is harmless (`ON CONFLICT DO NOTHING`). Returns the
+/// clicks written.
+pub async fn drain_spills(env: &Env, db: &D1Database) -> worker::Result<usize> {
+    let kv = env.kv(LINKS_KV)?;
+    let listed = kv
+        .list()
+        .prefix(clicklog::SPILL_PREFIX.to_owned())
+        .limit(100)
+        .execute()
+        .await?;
+    let mut written = 0;
+    for key in listed.keys {
+        let Some(text) = kv.get(&key.name).text().await? else {
+            continue;
+        };
+        let rows: Vec<ClickRow> = match serde_json::from_str(&text) {
+            Ok(rows) => rows,
+            Err(e) => {
+                console_error!(
+                    "clicks: spilled group {} is unreadable ({e}); kept",
+                    key.name
+                );
+                continue;
+            }
+        };
+        store::insert_click_rows(db, &rows).await?;
+        kv.delete(&key.name).await?;
+        written += rows.len();
+        console_log!(
+            "clicks: drained {} spilled clicks from {}",
+            rows.len(),
+            key.name
+        );
+    }
+    Ok(written)
+}
+
+/// The queue consumer: one D1 batch per message batch; ack all on success,
+/// retry all on failure (the queue's `max_retries`, then its dead-letter
+/// queue, as configured in wrangler.toml).
+pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result<()> {
+    let messages = batch.messages()?;
+    let rows: Vec<ClickRow> = messages.iter().map(|m| m.body().clone()).collect();
+    let db = env.d1(DB)?;
+    match store::insert_click_rows(&db, &rows).await {
+        Ok(()) => {
+            for m in &messages {
+                m.ack();
+            }
+        }
+        Err(e) => {
+            console_warn!(
+                "clicks: queue batch of {} failed ({e}); retrying later",
+                rows.len()
+            );
+            for m in &messages {
+                m.retry();
+            }
+        }
+    }
+    Ok(())
+}
