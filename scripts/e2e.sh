@@ -38,5 +38,23 @@ if [ "$status" = 0 ] && [ "$#" = 0 ]; then
 fi
 if [ "$status" != 0 ]; then
   echo "e2e: tests failed; worker log follows"; tail -n 100 "$LOG"
+  exit "$status"
+fi
+
+# Fault injection (tests/e2e/faults.rs) takes tables away from D1, so it
+# gets a worker and state of its own, and runs one test at a time.
+if [ "$#" = 0 ] || [[ "$*" == *faults* ]]; then
+  FSTATE="$(mktemp -d -t linkcredit-faults-XXXXXX)"
+  FLOG="$ROOT/target/e2e-faults-wrangler.log"
+  trap 'stop_worker; rm -rf "$STATE" "$FSTATE"' EXIT
+  bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$FSTATE" >"$ROOT/target/e2e-migrate.log" 2>&1 ||
+    { cat "$ROOT/target/e2e-migrate.log"; exit 1; }
+  echo "e2e: starting a second worker for fault injection (state $FSTATE)"
+  WORKER_LOG_LEVEL=info start_worker "$FSTATE" "$FLOG" --test-scheduled
+  LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_STATE="$FSTATE" LINKCREDIT_LOG="$FLOG" \
+    cargo test --features e2e --test e2e -- --ignored --test-threads=1 faults:: || status=$?
+  if [ "$status" != 0 ]; then
+    echo "e2e: fault tests failed; worker log follows"; tail -n 100 "$FLOG"
+  fi
 fi
 exit "$status"

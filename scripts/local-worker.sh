@@ -5,7 +5,8 @@
 #!   start_worker STATE LOG [wrangler dev args...]
 #!       starts it on 127.0.0.1 with state in STATE (its own process group),
 #!       waits for /healthz, and sets PORT, BASE and WORKER_PID; prints LOG
-#!       and fails if the worker exits or never answers. Pass
+#!       and fails if the worker exits or never answers (WORKER_LOG_LEVEL,
+#!       default warn, sets wrangler's log level). Pass
 #!       `--config other/wrangler.toml` to run another worker (the benches'
 #!       JS peer); several may run at once, each on its own ports.
 #!   stop_worker        stops every worker started (safe to call twice).
@@ -22,7 +23,7 @@ start_worker() {
   inspector="$(bash "$ROOT/scripts/free-port.sh")"
   BASE="http://127.0.0.1:$PORT"
   setsid bash "$ROOT/scripts/wrangler.sh" dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$inspector" \
-    --persist-to "$state" --log-level warn "$@" >"$log" 2>&1 &
+    --persist-to "$state" --log-level "${WORKER_LOG_LEVEL:-warn}" "$@" >"$log" 2>&1 &
   WORKER_PID=$!
   WORKER_PIDS+=("$WORKER_PID")
   for _ in $(seq 1 240); do

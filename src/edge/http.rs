@@ -27,12 +27,20 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Response, ApiError> 
     Ok(resp)
 }
 
+/// What a 503 asks clients to wait before retrying.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
 /// Renders `{"error":{"code","message","field"}}` with the mapped status.
 pub fn error_response(e: &ApiError) -> worker::Result<Response> {
     let resp = Response::from_json(&e.body())?.with_status(status(e));
     resp.headers().set("Cache-Control", "no-store")?;
     if matches!(e, ApiError::Unauthorized) {
         resp.headers().set("WWW-Authenticate", "Bearer")?;
+    }
+    if matches!(e, ApiError::Unavailable) {
+        // Storage is momentarily unavailable and nothing was stored: the
+        // client retries (every write is idempotent).
+        resp.headers().set("Retry-After", RETRY_AFTER_SECONDS)?;
     }
     Ok(resp)
 }

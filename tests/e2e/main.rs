@@ -14,5 +14,6 @@ mod bots;
 mod clicks;
 mod conversions;
 mod discounts;
+mod faults;
 mod redirect;
 mod reports;

@@ -73,7 +73,13 @@ pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
     }
 }
 
-fn request_once(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+/// Sends one request, once (no retry of a 503).
+pub fn request_once(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Resp {
     let url = format!("{}{}", base(), path);
     let mut builder = ureq::http::Request::builder().method(method).uri(&url);
     for (k, v) in headers {
@@ -286,6 +292,49 @@ pub fn d1(sql: &str) -> Vec<Value> {
         )
     });
     v[0]["results"].as_array().cloned().unwrap_or_default()
+}
+
+/// Runs `wrangler <args>` against the worker's local state
+/// (`--local --persist-to`) and returns stdout.
+pub fn wrangler_local(args: &[&str]) -> String {
+    let state =
+        std::env::var("LINKCREDIT_STATE").expect("LINKCREDIT_STATE is set by scripts/e2e.sh");
+    let out = std::process::Command::new("bash")
+        .arg("scripts/wrangler.sh")
+        .args(args)
+        .args(["--local", "--persist-to", &state])
+        .output()
+        .expect("wrangler runs");
+    assert!(
+        out.status.success(),
+        "wrangler {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The keys under `prefix` in the worker's local `LINKS` KV namespace.
+pub fn kv_keys(prefix: &str) -> Vec<String> {
+    let out = wrangler_local(&[
+        "kv",
+        "key",
+        "list",
+        "--binding",
+        "LINKS",
+        "--prefix",
+        prefix,
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("kv list ({e}): {out}"));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A value in the worker's local `LINKS` KV namespace.
+pub fn kv_get(key: &str) -> String {
+    wrangler_local(&["kv", "key", "get", key, "--binding", "LINKS", "--text"])
 }
 
 pub fn ingest_token() -> String {
