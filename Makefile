@@ -2,19 +2,21 @@
 # Every target runs scripts/setup.sh first, which installs whatever is
 # missing (npm packages, the wasm32 std, worker-build, wasm-bindgen-cli).
 
-.PHONY: dev test setup build fmt lint test-native test-e2e bench seed-large clean
+.PHONY: dev test setup build fmt lint test-native test-e2e test-load bench seed-large clean
 
 ## Serve the worker on http://127.0.0.1:8787 with seeded demo data.
 dev: setup
 	bash scripts/dev.sh
 
-## Everything CI runs: format, clippy (native and wasm32), native tests, e2e.
+## Everything CI runs: format, clippy (native and wasm32), native tests, e2e
+## (with fault injection), and the load/restart/queue tests at a reduced size.
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --all-features -- -D warnings
 	bash scripts/clippy-wasm.sh
 	cargo test
 	bash scripts/e2e.sh
+	CLICKS=4000 CONVERSIONS=400 bash scripts/load.sh
 
 ## Benchmarks, one table each, merged into bench/results.json: native core
 ## (models, data-driven table, journeys); the redirect against a JS peer and
@@ -50,6 +52,11 @@ test-native:
 
 test-e2e: setup
 	bash scripts/e2e.sh
+
+## The load test at full size (20000 redirects at c64, 2000 conversions),
+## the restart check and the queue path.
+test-load: setup
+	bash scripts/load.sh
 
 clean:
 	rm -rf target build .wrangler
