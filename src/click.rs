@@ -120,7 +120,7 @@ impl Click {
 /// the same thing with `LAG()`.
 pub fn count_unique<V: Ord + Clone>(clicks: &[(V, Millis)]) -> u64 {
     let mut sorted: Vec<(V, Millis)> = clicks.to_vec();
-    sorted.sort();
+    crate::order::sort(&mut sorted);
     let mut count = 0;
     let mut prev: Option<&(V, Millis)> = None;
     for c in &sorted {

@@ -31,6 +31,7 @@ pub mod markov;
 pub mod memo;
 pub mod money;
 pub mod names;
+pub mod order;
 pub mod page;
 pub mod pages;
 pub mod report;

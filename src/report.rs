@@ -359,7 +359,7 @@ pub fn build(p: &ReportParams, inputs: &Inputs, cur: Currency) -> Report {
         .keys()
         .chain(inputs.credits.keys().map(|(k, _)| k))
         .collect();
-    keys.sort();
+    crate::order::sort(&mut keys);
     keys.dedup();
     let zero_clicks = ClickAgg::default();
     let zero_credit = CreditAgg::default();
@@ -692,7 +692,7 @@ pub fn rank(inputs: &[RankInput], min_sample: i64) -> Vec<Ranked> {
         .filter(|i| i.unique_clicks >= min_sample)
         .filter_map(|i| roi_bp(i).map(|r| (i, r)))
         .collect();
-    eligible.sort_by(|a, b| {
+    crate::order::sort_by(&mut eligible, |a, b| {
         b.1.cmp(&a.1)
             .then_with(|| a.0.influencer.cmp(&b.0.influencer))
     });
@@ -731,7 +731,7 @@ pub fn rank(inputs: &[RankInput], min_sample: i64) -> Vec<Ranked> {
             }),
         })
         .collect();
-    rest.sort_by(|a, b| a.influencer.cmp(&b.influencer));
+    crate::order::sort_by(&mut rest, |a, b| a.influencer.cmp(&b.influencer));
     out.extend(rest);
     out
 }
