@@ -103,10 +103,15 @@ pub fn normalise_order_code(s: &str) -> Result<String, ParseError> {
     Ok(c)
 }
 
-/// `occurred_at`: RFC 3339 or epoch milliseconds, at most 5 minutes ahead.
+/// `occurred_at`: RFC 3339 or epoch milliseconds, not before 1970 (either
+/// way) and at most 5 minutes ahead.
 pub fn parse_occurred_at(v: &Value, now: Millis) -> Result<Millis, ParseError> {
     let t = match v {
-        Value::String(s) => time::parse_rfc3339(s)?,
+        Value::String(s) => Some(time::parse_rfc3339(s)?)
+            .filter(|t| *t >= 0)
+            .ok_or_else(|| {
+                ParseError::new("invalid_timestamp", "timestamps before 1970 are refused")
+            })?,
         Value::Number(n) => n.as_i64().filter(|t| *t >= 0).ok_or_else(|| {
             ParseError::new(
                 "invalid_timestamp",
@@ -133,8 +138,10 @@ pub fn parse_occurred_at(v: &Value, now: Millis) -> Result<Millis, ParseError> {
 pub fn parse_revenue(v: &Value, currency: Currency) -> Result<Money, ParseError> {
     match v {
         Value::String(s) => Money::parse(s, currency),
-        // serde_json keeps the number's shortest decimal text; it is parsed
-        // digit by digit, never as a float.
+        // serde_json (with `arbitrary_precision`) keeps the number's exact
+        // text as sent; it is parsed digit by digit, never as a float, so
+        // `19.9999999999999999` is too precise rather than 20, and `1e309`
+        // an invalid amount rather than a malformed body.
         Value::Number(n) => Money::parse(&n.to_string(), currency),
         _ => Err(ParseError::new(
             "invalid_type",
@@ -392,6 +399,32 @@ mod tests {
             "unknown_field",
             "coupon",
         );
+        check_error(
+            r#"{"order_id":"1","occurred_at":"1969-12-31T23:59:59Z","revenue":"1","currency":"USD"}"#,
+            "invalid_timestamp",
+            "occurred_at",
+        );
+    }
+
+    #[test]
+    fn json_numbers_are_read_from_their_text_never_through_a_float() {
+        let revenue = |n: &str| {
+            parse(&format!(
+                r#"{{"order_id":"1","occurred_at":1,"revenue":{n},"currency":"USD"}}"#
+            ))
+            .map(|c| c.revenue.minor)
+            .map_err(|e| (e.code(), e.field().map(str::to_owned)))
+        };
+        let at = |code| Err((code, Some("revenue".to_owned())));
+        assert_eq!(revenue("49.90"), Ok(4990));
+        assert_eq!(revenue("0.1"), Ok(10));
+        // An f64 would round these to 20 and 0.3 (= 0.30000000000000004).
+        assert_eq!(revenue("19.9999999999999999"), at("too_precise"));
+        assert_eq!(revenue("0.30000000000000004"), at("too_precise"));
+        // Beyond f64, the field is named instead of the body being malformed.
+        assert_eq!(revenue("1e309"), at("invalid_amount"));
+        assert_eq!(revenue("123456789012345678901234567890"), at("too_large"));
+        assert_eq!(revenue("-0.5"), at("negative"));
     }
 
     #[test]

@@ -170,6 +170,9 @@ mod tests {
             json!("1.0000000001"),
             json!("abc"),
             json!(true),
+            // A JSON number is read from its text: no float rounds it to 1.
+            serde_json::from_str("1.00000000000000001").unwrap(),
+            serde_json::from_str("1e309").unwrap(),
         ] {
             assert!(parse_rate(&bad).is_err(), "{bad}");
         }

@@ -2,8 +2,9 @@
 //! reported against the field it is in.
 //!
 //! Unknown fields are refused (a typo such as `destinaton` must not be
-//! silently ignored), wrong types name the field, and `null` means absent
-//! except where a PATCH gives it the meaning "clear" ([`Patch`]).
+//! silently ignored), so are repeated ones, wrong types name the field, and
+//! `null` means absent except where a PATCH gives it the meaning "clear"
+//! ([`Patch`]).
 
 use crate::error::{ApiError, ParseError};
 use serde_json::{Map, Value};
@@ -44,7 +45,16 @@ impl JsonObject {
             });
         }
         match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => Ok(JsonObject(map)),
+            Ok(Value::Object(map)) => {
+                if let Some(key) = duplicate_key(body) {
+                    return Err(ApiError::Invalid {
+                        code: "duplicate_field",
+                        message: format!("field '{key}' is given more than once"),
+                        field: Some(key),
+                    });
+                }
+                Ok(JsonObject(map))
+            }
             Ok(_) => Err(ApiError::invalid(
                 "expected_object",
                 "request body must be a JSON object",
@@ -159,6 +169,81 @@ impl JsonObject {
     }
 }
 
+/// The first key that appears twice in one object, at any depth.
+///
+/// `serde_json` silently keeps the last of repeated keys; a body such as
+/// `{"destination": "https://shop.example/", "destination": "https://evil.example/"}`
+/// would then mean one thing to a proxy that reads the first and another to
+/// us, so repeats are refused. Only called on bodies that already parsed.
+fn duplicate_key(body: &[u8]) -> Option<String> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
+    use std::collections::BTreeSet;
+    use std::fmt;
+
+    /// Walks one JSON value; records the first repeated key and stops.
+    #[derive(Clone, Copy)]
+    struct Walk<'a>(&'a RefCell<Option<String>>);
+
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if seen.contains(&key) {
+                    *self.0.borrow_mut() = Some(key);
+                    return Err(A::Error::custom("duplicate key"));
+                }
+                map.next_value_seed(self)?;
+                seen.insert(key);
+            }
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(self)?.is_some() {}
+            Ok(())
+        }
+
+        // Scalars have no keys.
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+
+    let found = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let _ = Walk(&found).deserialize(&mut de);
+    found.into_inner()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +268,17 @@ mod tests {
             JsonObject::parse(&big).unwrap_err().code(),
             "payload_too_large"
         );
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_at_any_depth() {
+        let e = JsonObject::parse(br#"{"a": 1, "b": {"c": 2}, "a": 3}"#).unwrap_err();
+        assert_eq!((e.code(), e.field()), ("duplicate_field", Some("a")));
+        let e = JsonObject::parse(br#"{"items": [{"x": 1.5, "y": "s"}, {"x": 1, "x": 2}]}"#)
+            .unwrap_err();
+        assert_eq!((e.code(), e.field()), ("duplicate_field", Some("x")));
+        // The same key in sibling objects is no repeat.
+        assert!(JsonObject::parse(br#"{"a": {"k": 1e400}, "b": {"k": [true, null]}}"#).is_ok());
     }
 
     #[test]

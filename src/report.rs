@@ -165,7 +165,7 @@ impl ReportParams {
         if p.from_day > p.to_day {
             return Err(ParseError::new("invalid_range", "from must not be after to").at("from"));
         }
-        if p.to_day - p.from_day > 3660 {
+        if p.to_day - p.from_day > MAX_RANGE_DAYS {
             return Err(
                 ParseError::new("invalid_range", "a report covers at most 10 years").at("from"),
             );
@@ -182,6 +182,69 @@ impl ReportParams {
 
     pub fn costs_split(&self) -> bool {
         self.group_by.iter().all(|d| d.splits_costs())
+    }
+}
+
+/// The longest range a report (or a rollup rebuild) covers, in days.
+pub const MAX_RANGE_DAYS: i64 = 3660;
+
+/// The days `POST /api/v1/attribution/rollups` rebuilds: `from` and `to`
+/// (dates, each optional) of the query; other parameters are ignored, as in
+/// reports. Parsed before anything is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollupRange {
+    pub from_day: Option<i64>,
+    pub to_day: Option<i64>,
+}
+
+impl RollupRange {
+    pub fn from_query(query: &str) -> Result<RollupRange, ApiError> {
+        let mut r = RollupRange {
+            from_day: None,
+            to_day: None,
+        };
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "from" => r.from_day = Some(time::parse_date(&v).map_err(|e| e.at("from"))?),
+                "to" => r.to_day = Some(time::parse_date(&v).map_err(|e| e.at("to"))?),
+                _ => {}
+            }
+        }
+        if let (Some(from), Some(to)) = (r.from_day, r.to_day) {
+            Self::check(from, to)?;
+        }
+        Ok(r)
+    }
+
+    /// The inclusive days to rebuild, given the first and last day with data
+    /// (the defaults of a missing `from` / `to`); `None`: nothing to do. A
+    /// range given (in part) by the caller is at most [`MAX_RANGE_DAYS`].
+    pub fn days(&self, data: (Option<i64>, Option<i64>)) -> Result<Option<(i64, i64)>, ApiError> {
+        let lo = self.from_day.or(data.0);
+        let hi = self.to_day.or(data.1);
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => {
+                if self.from_day.is_some() || self.to_day.is_some() {
+                    Self::check(lo, hi)?;
+                }
+                Ok(Some((lo, hi)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn check(from: i64, to: i64) -> Result<(), ApiError> {
+        if from > to {
+            return Err(ParseError::new("invalid_range", "from must not be after to").at("from"));
+        }
+        if to - from > MAX_RANGE_DAYS {
+            return Err(ParseError::new(
+                "invalid_range",
+                format!("a rebuild covers at most {MAX_RANGE_DAYS} days"),
+            )
+            .at("from"));
+        }
+        Ok(())
     }
 }
 
@@ -525,6 +588,41 @@ mod tests {
     }
 
     const TODAY: i64 = 20_786; // 2026-11-29
+
+    #[test]
+    fn rollup_ranges() {
+        let r = |q: &str| RollupRange::from_query(q);
+        let err = |q: &str| {
+            let e = r(q).unwrap_err();
+            (e.code(), e.field().map(str::to_owned))
+        };
+        let data = (Some(TODAY - 10), Some(TODAY));
+        assert_eq!(
+            r("").unwrap().days(data),
+            Ok(Some(data).map(|(a, b)| (a.unwrap(), b.unwrap())))
+        );
+        assert_eq!(r("").unwrap().days((None, None)), Ok(None));
+        assert_eq!(
+            r("from=2026-11-28&x=1&foo=bar").unwrap().days(data),
+            Ok(Some((TODAY - 1, TODAY)))
+        );
+        assert_eq!(
+            err("foo=1&from=soon"),
+            ("invalid_date", Some("from".into()))
+        );
+        assert_eq!(err("to=2026-13-01"), ("invalid_date", Some("to".into())));
+        assert_eq!(
+            err("from=2026-11-29&to=2026-11-28"),
+            ("invalid_range", Some("from".into()))
+        );
+        assert_eq!(
+            err("from=1970-01-01&to=2026-11-29"),
+            ("invalid_range", Some("from".into()))
+        );
+        // One bound given, the other from the data: still bounded.
+        let e = r("from=1970-01-01").unwrap().days(data).unwrap_err();
+        assert_eq!((e.code(), e.field()), ("invalid_range", Some("from")));
+    }
 
     #[test]
     fn params() {

@@ -21,6 +21,7 @@ use crate::job::{self, Candidate, CreditRow, Finding, Pending};
 use crate::journey::{TouchKind, Touchpoint};
 use crate::markov::{End, RemovalEffects, Transitions};
 use crate::money::Currency;
+use crate::report::RollupRange;
 use crate::time::{self, Millis, DAY, MINUTE};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -963,6 +964,7 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
         lo: Option<i64>,
         hi: Option<i64>,
     }
+    let wanted = RollupRange::from_query(query)?;
     let mut meter = Meter::default();
     let ranges: Vec<Range> = read(
         &mut meter,
@@ -975,16 +977,7 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
         "finding the data's days",
     )
     .await?;
-    let (mut lo, mut hi) = ranges.first().map_or((None, None), |r| (r.lo, r.hi));
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        let day =
-            time::parse_date(&v).map_err(|e| e.at(if k == "from" { "from" } else { "to" }))?;
-        match k.as_ref() {
-            "from" => lo = Some(day),
-            "to" => hi = Some(day),
-            _ => {}
-        }
-    }
+    let days_wanted = wanted.days(ranges.first().map_or((None, None), |r| (r.lo, r.hi)))?;
     let click_max: Vec<MaxRow> = read(
         &mut meter,
         Ok(query!(db, "SELECT MAX(rowid) AS m FROM clicks")),
@@ -993,7 +986,7 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
     .await?;
     let click_max = click_max.first().and_then(|r| r.m).unwrap_or(0);
     let mut days = 0;
-    if let (Some(lo), Some(hi)) = (lo, hi) {
+    if let Some((lo, hi)) = days_wanted {
         for day in lo..=hi {
             let one = json_text(&[day]);
             let mut writes = vec![

@@ -14,12 +14,11 @@ use crate::error::{ApiError, ParseError};
 use crate::identity::{self, IdKind};
 use crate::input::JsonObject;
 use crate::money::{Currency, Money};
-use crate::route::Route;
+use crate::route::{decode_segment, Route};
 use crate::shopify;
 use crate::time;
 use crate::touchpoint::NewTouchpoint;
 use serde_json::{json, Value};
-use url::form_urlencoded;
 use worker::{console_log, D1Database, Env, Request, Response};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -53,22 +52,15 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             http::json(201, &json!({"id": id}))
         }
         Route::GetConversion(order) => {
-            let order = decode(order);
+            let order = decode_segment(order);
             let c = ledger::load_conversion(&db, &order)
                 .await?
                 .ok_or(ApiError::NotFound { what: "conversion" })?;
             http::json(200, &conversion_view(&c))
         }
-        Route::GetJourney(order) => journey(&db, &super::config(env), &decode(order)).await,
+        Route::GetJourney(order) => journey(&db, &super::config(env), &decode_segment(order)).await,
         _ => Err(ApiError::NotFound { what: "route" }),
     }
-}
-
-fn decode(segment: &str) -> String {
-    form_urlencoded::parse(format!("x={segment}").as_bytes())
-        .next()
-        .map(|(_, v)| v.replace(' ', "+"))
-        .unwrap_or_default()
 }
 
 fn answer(order_id: &str, outcome: Ingested) -> Result<Response> {

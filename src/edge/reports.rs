@@ -51,21 +51,16 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             let id: i64 = id
                 .parse()
                 .map_err(|_| ApiError::NotFound { what: "cost" })?;
-            let r = run(
-                query!(&db, "DELETE FROM costs WHERE id = ?1", id),
+            // An id that names no cost is a 404, not a "deleted".
+            let deleted: Option<IdRow> = first(
+                query!(&db, "DELETE FROM costs WHERE id = ?1 RETURNING id", id),
                 "deleting cost",
             )
-            .await;
-            r?;
-            let left: Option<IdRow> = first(
-                query!(&db, "SELECT id FROM costs WHERE id = ?1", id),
-                "checking cost",
-            )
             .await?;
-            if left.is_some() {
-                return Err(ApiError::Unavailable);
+            match deleted {
+                Some(_) => http::json(200, &json!({"deleted": id})),
+                None => Err(ApiError::NotFound { what: "cost" }),
             }
-            http::json(200, &json!({"deleted": id}))
         }
         Route::PutRate => {
             let r = NewRate::from_json(&read_json(&mut req).await?, config.reporting_currency)?;

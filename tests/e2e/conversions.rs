@@ -7,11 +7,6 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-fn shopify_secret() -> String {
-    std::env::var("LINKCREDIT_SHOPIFY_SECRET")
-        .unwrap_or_else(|_| "dev-shopify-webhook-secret".into())
-}
-
 fn conversion(order: &str) -> Value {
     json!({"order_id": order, "occurred_at": "2026-11-01T12:00:00Z", "revenue": "49.90", "currency": "USD"})
 }
@@ -214,9 +209,7 @@ fn batches_return_one_result_per_item() {
 }
 
 fn sign(body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(shopify_secret().as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    shopify_sign(body.as_bytes())
 }
 
 fn webhook(body: &str, topic: &str, signature: Option<&str>) -> Resp {

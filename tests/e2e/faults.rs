@@ -169,7 +169,12 @@ fn a_conversion_during_a_d1_failure_is_503_then_stored_exactly_once() {
     ];
     {
         let _offline = Offline::take("touchpoints");
-        let r = request_once("POST", "/api/v1/conversions", &headers, Some(&body));
+        let r = request_once(
+            "POST",
+            "/api/v1/conversions",
+            &headers,
+            Some(body.as_bytes()),
+        );
         r.assert_error(503, "unavailable", None);
         let retry_after: u32 = r
             .header("retry-after")
@@ -185,9 +190,19 @@ fn a_conversion_during_a_d1_failure_is_503_then_stored_exactly_once() {
             "nothing partial: the conversion insert was rolled back"
         );
     }
-    let first = request_once("POST", "/api/v1/conversions", &headers, Some(&body));
+    let first = request_once(
+        "POST",
+        "/api/v1/conversions",
+        &headers,
+        Some(body.as_bytes()),
+    );
     assert_eq!(first.status, 201, "{}", first.body);
-    let again = request_once("POST", "/api/v1/conversions", &headers, Some(&body));
+    let again = request_once(
+        "POST",
+        "/api/v1/conversions",
+        &headers,
+        Some(body.as_bytes()),
+    );
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.json()["duplicate"], true, "{}", again.body);
     let rows = d1(&format!(

@@ -10,6 +10,7 @@ mod support;
 
 mod admin_api;
 mod attribution;
+mod bad_input;
 mod bots;
 mod clicks;
 mod conversions;

@@ -8,10 +8,6 @@ use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
 
-fn reports_token() -> String {
-    std::env::var("LINKCREDIT_REPORTS_TOKEN").unwrap_or_else(|_| "dev-reports-token".into())
-}
-
 fn report(query: &str) -> Value {
     let auth = format!("Bearer {}", reports_token());
     let r = request(

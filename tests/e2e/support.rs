@@ -56,12 +56,21 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Sends one request. `headers` are added as given.
-/// Sends one request, retrying a 503 like a well-behaved client: the API
-/// answers 503 only when storage is momentarily unavailable (locally, when a
-/// test reads the D1 file directly while the worker writes), and nothing of
-/// such a request was stored.
+/// Sends one request (`headers` are added as given), retrying a 503 like a
+/// well-behaved client: the API answers 503 only when storage is
+/// momentarily unavailable (locally, when a test reads the D1 file directly
+/// while the worker writes), and nothing of such a request was stored.
 pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+    request_bytes(method, path, headers, body.map(str::as_bytes))
+}
+
+/// [`request`] with a body of raw bytes (which need not be UTF-8).
+pub fn request_bytes(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Resp {
     let mut attempt = 0;
     loop {
         let r = request_once(method, path, headers, body);
@@ -78,7 +87,7 @@ pub fn request_once(
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: Option<&str>,
+    body: Option<&[u8]>,
 ) -> Resp {
     let url = format!("{}{}", base(), path);
     let mut builder = ureq::http::Request::builder().method(method).uri(&url);
@@ -87,7 +96,7 @@ pub fn request_once(
     }
     let agent = agent();
     let result = match body {
-        Some(b) => agent.run(builder.body(b.to_owned()).unwrap()),
+        Some(b) => agent.run(builder.body(b.to_vec()).unwrap()),
         None => agent.run(builder.body(()).unwrap()),
     };
     let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
@@ -341,6 +350,10 @@ pub fn ingest_token() -> String {
     std::env::var("LINKCREDIT_INGEST_TOKEN").unwrap_or_else(|_| "dev-ingest-token".into())
 }
 
+pub fn reports_token() -> String {
+    std::env::var("LINKCREDIT_REPORTS_TOKEN").unwrap_or_else(|_| "dev-reports-token".into())
+}
+
 /// A POST with the ingest token and a JSON body.
 pub fn ingest(path: &str, body: &Value) -> Resp {
     let auth = format!("Bearer {}", ingest_token());
@@ -368,4 +381,18 @@ pub fn now_ms() -> i64 {
 pub fn unique_code(prefix: &str) -> String {
     let code = unique(prefix).to_uppercase().replace('-', "");
     code[..code.len().min(32)].to_owned()
+}
+
+pub fn shopify_secret() -> String {
+    std::env::var("LINKCREDIT_SHOPIFY_SECRET")
+        .unwrap_or_else(|_| "dev-shopify-webhook-secret".into())
+}
+
+/// `X-Shopify-Hmac-Sha256` of a body: base64(HMAC-SHA256(body, secret)).
+pub fn shopify_sign(body: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(shopify_secret().as_bytes()).unwrap();
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
