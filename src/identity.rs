@@ -56,16 +56,17 @@ pub struct LinkPlan {
 /// Plans the link of `keys`; `None` when there is nothing to link (fewer
 /// than two keys, or all of them already one person).
 pub fn plan(keys: &[String], existing: &[(String, String)]) -> Option<LinkPlan> {
-    let keys: BTreeSet<&String> = keys.iter().collect();
+    let keys: BTreeSet<&String> = crate::order::set(keys.iter());
     if keys.len() < 2 {
         return None;
     }
-    let persons: BTreeSet<&String> = existing
-        .iter()
-        .filter(|(k, _)| keys.contains(k))
-        .map(|(_, p)| p)
-        .collect();
-    let stored: BTreeSet<&String> = existing.iter().map(|(k, _)| k).collect();
+    let persons: BTreeSet<&String> = crate::order::set(
+        existing
+            .iter()
+            .filter(|(k, _)| keys.contains(k))
+            .map(|(_, p)| p),
+    );
+    let stored: BTreeSet<&String> = crate::order::set(existing.iter().map(|(k, _)| k));
     let insert: Vec<String> = keys
         .iter()
         .filter(|k| !stored.contains(*k))

@@ -54,13 +54,13 @@ pub fn journeys(
     pending
         .iter()
         .map(|p| {
-            let mut idx: BTreeSet<usize> = p
-                .keys
-                .iter()
-                .filter_map(|k| by_key.get(k.as_str()))
-                .flatten()
-                .copied()
-                .collect();
+            let mut idx: BTreeSet<usize> = crate::order::set(
+                p.keys
+                    .iter()
+                    .filter_map(|k| by_key.get(k.as_str()))
+                    .flatten()
+                    .copied(),
+            );
             idx.extend(by_conversion.get(&p.id).into_iter().flatten());
             let touches = idx
                 .into_iter()
@@ -185,11 +185,11 @@ pub fn findings(pending: &[Pending], journeys: &[Vec<Touchpoint>]) -> Vec<Findin
                 detail: BTreeMap::new(),
             });
         }
-        let clicked: BTreeSet<&str> = j
-            .iter()
-            .filter(|t| t.kind == TouchKind::Click)
-            .filter_map(|t| t.influencer.as_deref())
-            .collect();
+        let clicked: BTreeSet<&str> = crate::order::set(
+            j.iter()
+                .filter(|t| t.kind == TouchKind::Click)
+                .filter_map(|t| t.influencer.as_deref()),
+        );
         for t in j.iter().filter(|t| t.kind == TouchKind::Code) {
             let influencer = t.influencer.as_deref().unwrap_or("");
             if !clicked.contains(influencer) {

@@ -5,8 +5,27 @@
 //! wasm each). [`sort_by`] instead orders *indices* with a `dyn` comparator,
 //! so the crate carries one copy of the sort, and then moves the elements
 //! into that order. It is stable, like `slice::sort_by`.
+//!
+//! `collect()` into a `BTreeMap` or `BTreeSet` sorts its input first (one
+//! more copy of the sort per element type); [`set`] and [`map`] build them
+//! by insertion instead.
 
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A `BTreeSet` of `items`, built by insertion.
+pub fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
+    let mut s = BTreeSet::new();
+    s.extend(items);
+    s
+}
+
+/// A `BTreeMap` of `items` (a later duplicate key wins), built by insertion.
+pub fn map<K: Ord, V>(items: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
+    let mut m = BTreeMap::new();
+    m.extend(items);
+    m
+}
 
 /// Sorts `v` stably by `cmp`.
 pub fn sort_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {

@@ -170,7 +170,7 @@ pub async fn journeys_of(
     meter_out: Option<&mut usize>,
 ) -> Result<(Vec<Pending>, Vec<Vec<Touchpoint>>)> {
     let mut meter = Meter::default();
-    let seeds: BTreeSet<&String> = rows.iter().flat_map(|r| r.4.iter()).collect();
+    let seeds: BTreeSet<&String> = crate::order::set(rows.iter().flat_map(|r| r.4.iter()));
     let expansions: Vec<KeyRow> = read(
         &mut meter,
         query!(
@@ -192,7 +192,7 @@ pub async fn journeys_of(
     let pending: Vec<Pending> = rows
         .iter()
         .map(|(id, at, revenue, currency, own)| {
-            let mut keys: BTreeSet<String> = own.iter().cloned().collect();
+            let mut keys: BTreeSet<String> = crate::order::set(own.iter().cloned());
             for k in own {
                 keys.extend(person.get(k.as_str()).into_iter().flatten().cloned());
             }
@@ -206,7 +206,7 @@ pub async fn journeys_of(
             }
         })
         .collect();
-    let all_keys: BTreeSet<&String> = pending.iter().flat_map(|p| p.keys.iter()).collect();
+    let all_keys: BTreeSet<&String> = crate::order::set(pending.iter().flat_map(|p| p.keys.iter()));
     let visitors: Vec<&str> = all_keys
         .iter()
         .filter_map(|k| identity::value_of(k, IdKind::Visitor))
@@ -398,7 +398,7 @@ async fn attribute(
         "finding days with new clicks",
     )
     .await?;
-    let click_days: BTreeSet<i64> = click_days.into_iter().map(|d| d.day).collect();
+    let click_days: BTreeSet<i64> = crate::order::set(click_days.into_iter().map(|d| d.day));
 
     // 2. What to (re)process: dirty conversions first, then new ones.
     let limit = settings.batch as i64 + 1;
@@ -657,10 +657,8 @@ async fn attribute(
     )?);
     // Rollups for reports: the credit days this run touched, and the clicks
     // since the last run (from the day before, for late writes).
-    let days: BTreeSet<i64> = pending
-        .iter()
-        .map(|p| time::day_of(p.occurred_at))
-        .collect();
+    let days: BTreeSet<i64> =
+        crate::order::set(pending.iter().map(|p| time::day_of(p.occurred_at)));
     if !days.is_empty() {
         let days_json = json_text(&days);
         writes.push(stmt(
@@ -704,7 +702,7 @@ async fn attribute(
             "binding click rollup",
         )?);
     }
-    let touched: BTreeSet<i64> = days.union(&click_days).copied().collect();
+    let touched: BTreeSet<i64> = crate::order::set(days.union(&click_days).copied());
     if !touched.is_empty() {
         writes.extend(dim_rollup_statements(db, &json_text(&touched))?);
     }

@@ -243,13 +243,9 @@ pub async fn ingest_conversion(
     // 2. Writes, as one transaction.
     const GUARD: &str =
         "EXISTS (SELECT 1 FROM conversions WHERE order_id = ?1 AND fingerprint = ?2)";
-    let landing = landing_utm.filter(|u| !u.is_empty()).map(|u| {
-        json!(u
-            .iter()
-            .cloned()
-            .collect::<std::collections::BTreeMap<String, String>>())
-        .to_string()
-    });
+    let landing = landing_utm
+        .filter(|u| !u.is_empty())
+        .map(|u| json!(crate::order::map(u.iter().cloned())).to_string());
     let mut writes = vec![stmt(
         query!(
             db,

@@ -880,6 +880,6 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
         comparison: comparison.rows,
         weekly: weekly.rows,
         by_app: apps.rows,
-        quality: counts.into_iter().map(|c| (c.kind, c.n)).collect(),
+        quality: crate::order::map(counts.into_iter().map(|c| (c.kind, c.n))),
     })
 }
