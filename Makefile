@@ -25,6 +25,8 @@ test: setup
 bench: setup
 	cargo bench --bench core
 	bash bench/redirect.sh
+	bash bench/wasm-size.sh
+	python3 bench/sqlite_clicks.py
 	bash bench/cron.sh
 	bash bench/reports.sh
 	python3 bench/collect.py

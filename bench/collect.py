@@ -1,13 +1,14 @@
 """Merges the benchmark outputs of one `make bench` run into
 bench/results.json: core.json (native core), redirect.json (redirect vs
-the JS peer and the ceiling, cold start, wasm size), cron.json (attribution
+the JS peer and the ceiling, cold start, wasm size), wasm.json (what the
+wasm is made of), cron.json (attribution
 in wasm) and reports.json (reports on the large seed), whichever exist.
 """
 import json, os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 merged = {}
-for name in ["core", "redirect", "cron", "reports"]:
+for name in ["core", "redirect", "wasm", "cron", "reports"]:
     path = os.path.join(HERE, f"{name}.json")
     if os.path.exists(path):
         merged[name] = json.load(open(path))

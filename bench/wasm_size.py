@@ -35,13 +35,23 @@ def name_of(payload):
     return payload[i:i + n].decode(), payload[i + n:]
 
 
+def demangle_escapes(s):
+    for a, b in [("$LT$", "<"), ("$GT$", ">"), ("$u20$", " "), ("$RF$", "&"), ("$C$", ","), ("..", "::")]:
+        s = s.replace(a, b)
+    return s
+
+
 def crate_of(sym):
-    """The first path component of a Rust symbol (legacy or v0 mangling)."""
+    """The first path component of a Rust symbol (legacy or v0 mangling);
+    for `<T as Trait>` impls, the crate of T."""
     m = re.match(r"_ZN(\d+)", sym)
     if m:
         n = int(m.group(1))
         start = m.end()
-        return sym[start:start + n]
+        first = sym[start:start + n]
+        if first.startswith("_$LT$"):
+            return crate_of(demangle_escapes(first[1:]))
+        return first
     m = re.match(r"_R.*?C(?:s[0-9a-zA-Z_]*_)?(\d+)", sym)
     if m:
         n = int(m.group(1))
