@@ -16,7 +16,7 @@ test: setup
 	bash scripts/clippy-wasm.sh
 	cargo test
 	bash scripts/e2e.sh
-	CLICKS=4000 CONVERSIONS=400 bash scripts/load.sh
+	CLICKS=3000 CONVERSIONS=300 bash scripts/load.sh
 
 ## Benchmarks, one table each, merged into bench/results.json: native core
 ## (models, data-driven table, journeys); the redirect against a JS peer and

@@ -31,8 +31,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{
-    console_error, console_log, console_warn, Context, D1Database, Delay, Env, MessageBatch,
-    MessageExt, Queue,
+    console_error, console_log, console_warn, Context, D1Database, Delay, Env, Message,
+    MessageBatch, MessageExt, Queue,
 };
 
 /// The producer binding of the click queue (optional).
@@ -258,27 +258,50 @@ pub async fn drain_spills(env: &Env, db: &D1Database) -> worker::Result<usize> {
     Ok(written)
 }
 
-/// The queue consumer: one D1 batch per message batch; ack all on success,
-/// retry all on failure (the queue's `max_retries`, then its dead-letter
-/// queue, as configured in wrangler.toml).
+/// The queue consumers. For the click queue: one D1 batch per message
+/// batch; ack all on success, retry all on failure (the queue's
+/// `max_retries`, then its dead-letter queue, as configured in
+/// wrangler.toml). For the dead-letter queue (a name ending in `-dlq`): the
+/// clicks are spilled to KV, for the cron to write once D1 is back. A
+/// message that is not a click can never succeed: it is logged and acked.
 pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result<()> {
-    let messages = batch.messages()?;
-    let rows: Vec<ClickRow> = messages.iter().map(|m| m.body().clone()).collect();
-    let db = env.d1(DB)?;
-    match store::insert_click_rows(&db, &rows).await {
-        Ok(()) => {
-            for m in &messages {
-                m.ack();
+    let mut rows = Vec::new();
+    let mut messages = Vec::new();
+    for raw in batch.raw_iter() {
+        let body = format!("{:?}", raw.body());
+        match Message::<ClickRow>::try_from(raw) {
+            Ok(m) => {
+                rows.push(m.body().clone());
+                messages.push(m);
+            }
+            Err(e) => {
+                console_error!("clicks: dropping a queue message that is not a click ({e}): {body}")
             }
         }
+    }
+    let dead_letters = batch.queue().ends_with("-dlq");
+    let outcome = if dead_letters {
+        spill(env, &rows).await.map(|key| {
+            console_warn!(
+                "clicks: {} dead-lettered clicks spilled to KV {key}: {}",
+                rows.len(),
+                rows.iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        })
+    } else {
+        store::insert_click_rows(&env.d1(DB)?, &rows).await
+    };
+    match outcome {
+        Ok(()) => messages.iter().for_each(MessageExt::ack),
         Err(e) => {
             console_warn!(
                 "clicks: queue batch of {} failed ({e}); retrying later",
                 rows.len()
             );
-            for m in &messages {
-                m.retry();
-            }
+            messages.iter().for_each(MessageExt::retry);
         }
     }
     Ok(())
