@@ -27,7 +27,7 @@ bench: setup
 	bash bench/redirect.sh
 	bash bench/wasm-size.sh
 	python3 bench/sqlite_clicks.py
-	bash bench/cron.sh
+	N=20000 bash bench/cron.sh
 	bash bench/reports.sh
 	python3 bench/collect.py
 

@@ -10,6 +10,8 @@
 #! default "32 128") for DURATION seconds (default 10) against each, the
 #! click counts in D1 after drain, the wasm size and the cold start. Prints
 #! a table and writes bench/redirect.json (via bench/redirect_bench.py).
+#! LC_ARGS adds wrangler dev arguments for linkcredit only (e.g.
+#! "--var CLICK_BATCH_MAX:1" to measure without group commit).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -29,7 +31,7 @@ python3 bench/redirect_bench.py peer-kv >"$STATES/peer-kv.json"
 bash scripts/wrangler.sh kv bulk put "$STATES/peer-kv.json" --binding LINKS --local "${PEER[@]}" >/dev/null 2>&1
 
 bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATES/lc" >/dev/null 2>&1
-start_worker "$STATES/lc" target/bench-lc.log
+start_worker "$STATES/lc" target/bench-lc.log ${LC_ARGS:-}
 export LC_BASE="$BASE"
 start_worker "$STATES/peer" target/bench-peer.log --config bench/js-peer/wrangler.toml
 export PEER_BASE="$BASE"
