@@ -2,7 +2,7 @@
 # Every target runs scripts/setup.sh first, which installs whatever is
 # missing (npm packages, the wasm32 std, worker-build, wasm-bindgen-cli).
 
-.PHONY: dev test setup build fmt lint test-native test-e2e test-load bench seed-large clean
+.PHONY: dev test setup build fmt lint test-native test-e2e test-load bench seed-large fuzz clean
 
 ## Serve the worker on http://127.0.0.1:8787 with seeded demo data.
 dev: setup
@@ -38,6 +38,12 @@ seed-large: setup
 setup:
 	bash scripts/setup.sh
 
+## Fuzz every cargo-fuzz target in fuzz/ for FUZZ_SECONDS each (default 60).
+## Native only, so no setup; installs cargo-fuzz if missing. Not in `test`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
 ## Build the wasm worker into build/.
 build: setup
 	bash scripts/build-wasm.sh
@@ -61,4 +67,4 @@ test-load: setup
 	bash scripts/load.sh
 
 clean:
-	rm -rf target build .wrangler
+	rm -rf target build .wrangler fuzz/target
