@@ -25,6 +25,7 @@ test: setup
 bench: setup
 	cargo bench --bench core
 	bash bench/redirect.sh
+	bash bench/profile.sh
 	bash bench/wasm-size.sh
 	python3 bench/sqlite_clicks.py
 	N=20000 bash bench/cron.sh

@@ -8,7 +8,7 @@ import json, os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 merged = {}
-for name in ["core", "redirect", "wasm", "cron", "reports"]:
+for name in ["core", "redirect", "profile", "wasm", "cron", "reports"]:
     path = os.path.join(HERE, f"{name}.json")
     if os.path.exists(path):
         merged[name] = json.load(open(path))

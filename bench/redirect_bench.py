@@ -113,10 +113,22 @@ def parse_wrk(text):
     }
 
 
+def cpu_busy_ms():
+    """Busy CPU time of the whole machine so far (all cores), in ms."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(base, conns, seconds):
+    busy = cpu_busy_ms()
     out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", "-s",
                           f"{ROOT}/bench/wrk-links.lua", base + "/"], capture_output=True, text=True, check=True)
-    return parse_wrk(out.stdout)
+    r = parse_wrk(out.stdout)
+    # Machine CPU per answered request: the worker, the runtime's local
+    # KV/D1 services and wrk itself (about the same share for every target).
+    r["machine_cpu_ms_per_request"] = round((cpu_busy_ms() - busy) / max(r["requests"], 1), 3)
+    return r
 
 
 def run():
@@ -191,14 +203,15 @@ def cold():
 
 def table(results, starts, size):
     print("\nredirect (wrk, mobile Safari, {} links; every click inserted into D1)".format(LINKS))
-    print(f"{'conc':>5} {'target':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'clicks/resp':>13} {'vs peer':>8} {'vs ceil':>8}")
+    print(f"{'conc':>5} {'target':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'clicks/resp':>13} {'vs peer':>8} {'vs ceil':>8} {'cpu ms/req':>11}")
     for conns in sorted({r["concurrency"] for r in results}):
         row = {r["target"]: r for r in results if r["concurrency"] == conns}
         for name in ["linkcredit", "js_peer", "ceiling"]:
             r = row[name]
             persisted = f"{r['clicks_in_d1']}/{r['requests']}" if "clicks_in_d1" in r else "-"
             print(f"{conns:>5} {name:<11} {r['rps']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {persisted:>13} "
-                  f"{r['rps'] / row['js_peer']['rps']:>7.2f}x {r['rps'] / row['ceiling']['rps']:>7.2f}x")
+                  f"{r['rps'] / row['js_peer']['rps']:>7.2f}x {r['rps'] / row['ceiling']['rps']:>7.2f}x "
+                  f"{r['machine_cpu_ms_per_request']:>11.2f}")
     print("\ncold start (wrangler dev process start to the first 302)")
     for s in starts:
         print(f"  {s['target']:<11} {s['start_to_first_302_ms']:>6} ms; first request {s['first_request_ms']} ms, "

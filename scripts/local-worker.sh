@@ -4,7 +4,8 @@
 #!
 #!   start_worker STATE LOG [wrangler dev args...]
 #!       starts it on 127.0.0.1 with state in STATE (its own process group),
-#!       waits for /healthz, and sets PORT, BASE and WORKER_PID; prints LOG
+#!       waits for /healthz, and sets PORT, BASE, INSPECTOR_PORT and
+#!       WORKER_PID; prints LOG
 #!       and fails if the worker exits or never answers (WORKER_LOG_LEVEL,
 #!       default warn, sets wrangler's log level). Pass
 #!       `--config other/wrangler.toml` to run another worker (the benches'
@@ -22,6 +23,7 @@ start_worker() {
   PORT="$(bash "$ROOT/scripts/free-port.sh")"
   inspector="$(bash "$ROOT/scripts/free-port.sh")"
   BASE="http://127.0.0.1:$PORT"
+  INSPECTOR_PORT="$inspector"
   setsid bash "$ROOT/scripts/wrangler.sh" dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$inspector" \
     --persist-to "$state" --log-level "${WORKER_LOG_LEVEL:-warn}" "$@" >"$log" 2>&1 &
   WORKER_PID=$!

@@ -52,14 +52,14 @@ pub enum Lookup {
     Miss,
 }
 
-/// The isolate's memo first, then KV (remembering what KV said).
+/// What this isolate remembers about a slug: `Some(Some(link))`,
+/// `Some(None)` for a slug known not to exist, `None` if nothing (fresh).
+pub fn remembered(slug: &Slug, now: Millis) -> Option<Option<CachedLink>> {
+    MEMO.with(|m| m.borrow().get(&slug.as_str().to_owned(), now))
+}
+
+/// KV, remembering what it said (after [`remembered`] came up empty).
 pub async fn get(kv: &KvStore, slug: &Slug, now: Millis) -> Lookup {
-    let memo = MEMO.with(|m| m.borrow().get(&slug.as_str().to_owned(), now));
-    match memo {
-        Some(Some(link)) => return Lookup::Hit(link),
-        Some(None) => return Lookup::KnownMissing,
-        None => {}
-    }
     match kv.get(&key(slug)).text().await {
         Ok(Some(v)) if v == MISSING => {
             remember(slug, None, now);

@@ -69,31 +69,41 @@ enum Role {
     Member,
 }
 
-/// Where groups go.
+/// Where groups go: the bindings, or why they are missing.
 struct Sink {
-    db: D1Database,
+    db: Result<D1Database, String>,
     queue: Option<Queue>,
     env: Env,
+}
+
+impl Sink {
+    fn new(env: &Env) -> Sink {
+        thread_local! {
+            /// Whether the `CLICKS` queue is bound (fixed per isolate), so
+            /// an unbound queue costs one failed lookup per isolate, not per
+            /// group.
+            static HAS_QUEUE: Cell<Option<bool>> = const { Cell::new(None) };
+        }
+        let queue = match HAS_QUEUE.get() {
+            Some(false) => None,
+            _ => {
+                let q = env.queue(CLICKS_QUEUE).ok();
+                HAS_QUEUE.set(Some(q.is_some()));
+                q
+            }
+        };
+        Sink {
+            db: env.d1(DB).map_err(|e| e.to_string()),
+            queue,
+            env: env.clone(),
+        }
+    }
 }
 
 /// Hands a click to the isolate's open group. Never fails and never
 /// delays the response: all work happens in `ctx.wait_until`.
 pub fn record(env: &Env, ctx: &Context, click: ClickRow) {
     let policy = config(env).clicks;
-    let sink = match env.d1(DB) {
-        Ok(db) => Sink {
-            db,
-            queue: env.queue(CLICKS_QUEUE).ok(),
-            env: env.clone(),
-        },
-        Err(e) => {
-            console_error!(
-                "clicks: NOT RECORDED, no D1 binding ({e}); click ids: {}",
-                click.id
-            );
-            return;
-        }
-    };
     let (group, role) = OPEN.with(|open| {
         let mut open = open.borrow_mut();
         let (group, leader) = match open.as_ref() {
@@ -121,6 +131,11 @@ pub fn record(env: &Env, ctx: &Context, click: ClickRow) {
             (group, Role::Member)
         }
     });
+    // Only the request that writes the group needs the bindings.
+    let sink = match role {
+        Role::Member => return ctx.wait_until(async move { settled(&group).await }),
+        Role::Leader | Role::Closer => Sink::new(env),
+    };
     match role {
         Role::Closer => ctx.wait_until(async move { write(&group, &sink).await }),
         Role::Leader => ctx.wait_until(async move {
@@ -138,7 +153,7 @@ pub fn record(env: &Env, ctx: &Context, click: ClickRow) {
                 settled(&group).await;
             }
         }),
-        Role::Member => ctx.wait_until(async move { settled(&group).await }),
+        Role::Member => {}
     }
 }
 
@@ -153,9 +168,23 @@ async fn settled(group: &Group) {
 /// at worst a log line with every click id.
 async fn write(group: &Group, sink: &Sink) {
     let rows = group.rows.take();
+    let db = match &sink.db {
+        Ok(db) => db,
+        Err(e) => {
+            console_error!(
+                "clicks: NOT RECORDED, no D1 binding ({e}); click ids: {}",
+                rows.iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            group.settled.set(true);
+            return;
+        }
+    };
     let primary = match &sink.queue {
         Some(q) => send_to_queue(q, &rows).await,
-        None => store::insert_click_rows(&sink.db, &rows).await,
+        None => store::insert_click_rows(db, &rows).await,
     };
     let outcome = match primary {
         Ok(()) => Ok(()),
@@ -167,18 +196,18 @@ async fn write(group: &Group, sink: &Sink) {
             Delay::from(RETRY_PAUSE).await;
             match &sink.queue {
                 Some(q) => send_to_queue(q, &rows).await,
-                None => store::insert_click_rows(&sink.db, &rows).await,
+                None => store::insert_click_rows(db, &rows).await,
             }
         }
     };
     if let Err(second) = outcome {
-        fallback(sink, &rows, &second).await;
+        fallback(sink, db, &rows, &second).await;
     }
     group.settled.set(true);
 }
 
 /// After the retry failed: queue → D1, D1 → a KV spill; else the log.
-async fn fallback(sink: &Sink, rows: &[ClickRow], cause: &worker::Error) {
+async fn fallback(sink: &Sink, db: &D1Database, rows: &[ClickRow], cause: &worker::Error) {
     let ids = || {
         rows.iter()
             .map(|r| r.id.as_str())
@@ -186,7 +215,7 @@ async fn fallback(sink: &Sink, rows: &[ClickRow], cause: &worker::Error) {
             .join(",")
     };
     let result = if sink.queue.is_some() {
-        store::insert_click_rows(&sink.db, rows)
+        store::insert_click_rows(db, rows)
             .await
             .map(|()| "written to D1 directly".to_owned())
     } else {

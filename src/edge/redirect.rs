@@ -174,6 +174,11 @@ async fn resolve(
     slug: &Slug,
     store: &StoreDefaults,
 ) -> Result<Option<CachedLink>> {
+    match cache::remembered(slug, now()) {
+        Some(Some(link)) if link.is_current(store) => return Ok(Some(link)),
+        Some(None) => return Ok(None),
+        _ => {}
+    }
     let kv = env.kv(LINKS_KV)?;
     match cache::get(&kv, slug, now()).await {
         cache::Lookup::Hit(link) if link.is_current(store) => return Ok(Some(link)),
