@@ -6,13 +6,29 @@
 //! used as an open redirect.
 
 use crate::error::ParseError;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Longest accepted destination, in characters, as given and as normalised.
 pub const MAX_LEN: usize = 2048;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (De)serialised as its text, and re-validated on the way in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Destination(Url);
+
+impl TryFrom<String> for Destination {
+    type Error = String;
+    fn try_from(s: String) -> Result<Destination, String> {
+        Destination::parse(&s).map_err(|e| e.message)
+    }
+}
+
+impl From<Destination> for String {
+    fn from(d: Destination) -> String {
+        d.as_str().to_owned()
+    }
+}
 
 impl Destination {
     pub fn parse(s: &str) -> Result<Destination, ParseError> {

@@ -120,6 +120,23 @@ impl JsonObject {
         }
     }
 
+    /// A whole-number field from 1 to `max`; `None` when absent or `null`.
+    pub fn opt_count(&self, field: &str, max: u32) -> Result<Option<u32>, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => count(v, field, max).map(Some),
+        }
+    }
+
+    /// A PATCH whole-number field from 1 to `max`; `null` clears.
+    pub fn patch_count(&self, field: &str, max: u32) -> Result<Patch<u32>, ApiError> {
+        match self.0.get(field) {
+            None => Ok(Patch::Keep),
+            Some(Value::Null) => Ok(Patch::Clear),
+            Some(v) => count(v, field, max).map(Patch::Set),
+        }
+    }
+
     /// A required string field.
     pub fn req_str(&self, field: &str) -> Result<&str, ApiError> {
         self.opt_str(field)?
@@ -242,6 +259,19 @@ fn duplicate_key(body: &[u8]) -> Option<String> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let _ = Walk(&found).deserialize(&mut de);
     found.into_inner()
+}
+
+fn count(v: &Value, field: &str, max: u32) -> Result<u32, ApiError> {
+    v.as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            ParseError::new(
+                "invalid_value",
+                format!("{field} must be a whole number from 1 to {max}"),
+            )
+            .at(field)
+        })
 }
 
 #[cfg(test)]

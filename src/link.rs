@@ -57,6 +57,37 @@ pub struct NewLink {
     pub discount_code: Option<PromoCode>,
     pub discount: DiscountSetting,
     pub escape_in_app: bool,
+    pub limits: Limits,
+}
+
+/// When a link redirects, and where it sends visitors after that.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Before this, the link is not live yet (404).
+    pub starts_at: Option<Millis>,
+    /// From this on, the link has expired.
+    pub expires_at: Option<Millis>,
+    /// Once this many human clicks are recorded, the link has expired.
+    pub max_clicks: Option<u32>,
+    /// Where an expired link sends visitors (a plain 302, untracked);
+    /// without it, an expired link answers 410 Gone.
+    pub expired_url: Option<Destination>,
+}
+
+/// The most `max_clicks` a link may set.
+pub const MAX_CLICKS_LIMIT: u32 = 1_000_000_000;
+
+impl Limits {
+    fn check(&self) -> Result<(), ApiError> {
+        match (self.starts_at, self.expires_at) {
+            (Some(s), Some(e)) if s >= e => Err(ParseError::new(
+                "invalid_range",
+                "starts_at must be before expires_at",
+            )
+            .at("starts_at")),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl NewLink {
@@ -73,10 +104,21 @@ impl NewLink {
         "discount_style",
         "discount_param",
         "escape_in_app",
+        "starts_at",
+        "expires_at",
+        "max_clicks",
+        "expired_url",
     ];
 
     pub fn from_json(o: &JsonObject) -> Result<NewLink, ApiError> {
         o.deny_unknown(Self::FIELDS)?;
+        let limits = Limits {
+            starts_at: o.opt("starts_at", time::parse_rfc3339)?,
+            expires_at: o.opt("expires_at", time::parse_rfc3339)?,
+            max_clicks: o.opt_count("max_clicks", MAX_CLICKS_LIMIT)?,
+            expired_url: o.opt("expired_url", Destination::parse)?,
+        };
+        limits.check()?;
         Ok(NewLink {
             slug: o.opt("slug", Slug::parse)?,
             destination: o.req("destination", Destination::parse)?,
@@ -94,6 +136,7 @@ impl NewLink {
                 param: o.opt("discount_param", ParamName::parse)?,
             },
             escape_in_app: o.opt_bool("escape_in_app")?.unwrap_or(false),
+            limits,
         })
     }
 }
@@ -104,6 +147,9 @@ pub struct LinkPatch {
     pub destination: Option<Destination>,
     pub status: Option<LinkStatus>,
     pub expires_at: Patch<Millis>,
+    pub starts_at: Patch<Millis>,
+    pub max_clicks: Patch<u32>,
+    pub expired_url: Patch<Destination>,
     pub discount_code: Patch<PromoCode>,
     pub discount_style: Patch<DiscountStyle>,
     pub discount_param: Patch<ParamName>,
@@ -115,6 +161,9 @@ impl LinkPatch {
         "destination",
         "status",
         "expires_at",
+        "starts_at",
+        "max_clicks",
+        "expired_url",
         "discount_code",
         "discount_style",
         "discount_param",
@@ -133,6 +182,9 @@ impl LinkPatch {
             destination: o.opt("destination", Destination::parse)?,
             status: o.opt("status", LinkStatus::parse)?,
             expires_at: o.patch("expires_at", time::parse_rfc3339)?,
+            starts_at: o.patch("starts_at", time::parse_rfc3339)?,
+            max_clicks: o.patch_count("max_clicks", MAX_CLICKS_LIMIT)?,
+            expired_url: o.patch("expired_url", Destination::parse)?,
             discount_code: o.patch("discount_code", PromoCode::parse)?,
             discount_style: o.patch("discount_style", DiscountStyle::parse)?,
             discount_param: o.patch("discount_param", ParamName::parse)?,
@@ -140,15 +192,20 @@ impl LinkPatch {
         })
     }
 
-    /// Applies the patch to a record, returning the updated record.
-    pub fn apply(&self, mut link: LinkRecord, now: Millis) -> LinkRecord {
+    /// Applies the patch to a record, returning the updated record, or an
+    /// error when the result would start after it expires.
+    pub fn apply(&self, mut link: LinkRecord, now: Millis) -> Result<LinkRecord, ApiError> {
         if let Some(d) = &self.destination {
             link.destination = d.clone();
         }
         if let Some(s) = self.status {
             link.status = s;
         }
-        self.expires_at.clone().apply(&mut link.expires_at);
+        self.expires_at.clone().apply(&mut link.limits.expires_at);
+        self.starts_at.clone().apply(&mut link.limits.starts_at);
+        self.max_clicks.clone().apply(&mut link.limits.max_clicks);
+        self.expired_url.clone().apply(&mut link.limits.expired_url);
+        link.limits.check()?;
         self.discount_code.clone().apply(&mut link.discount_code);
         self.discount_style.clone().apply(&mut link.discount.style);
         self.discount_param.clone().apply(&mut link.discount.param);
@@ -156,7 +213,7 @@ impl LinkPatch {
             link.escape_in_app = e;
         }
         link.updated_at = now;
-        link
+        Ok(link)
     }
 }
 
@@ -173,7 +230,7 @@ pub struct LinkRecord {
     pub utm_medium: UtmValue,
     pub utm_term: Option<UtmValue>,
     pub status: LinkStatus,
-    pub expires_at: Option<Millis>,
+    pub limits: Limits,
     pub discount_code: Option<PromoCode>,
     /// The link's own discount style and parameter.
     pub discount: DiscountSetting,
@@ -236,7 +293,14 @@ impl LinkRecord {
             utm_medium: self.utm_medium.as_str().to_owned(),
             utm_term: self.utm_term.as_ref().map(|c| c.as_str().to_owned()),
             status: self.status,
-            expires_at: self.expires_at.map(time::format_rfc3339),
+            starts_at: self.limits.starts_at.map(time::format_rfc3339),
+            expires_at: self.limits.expires_at.map(time::format_rfc3339),
+            max_clicks: self.limits.max_clicks,
+            expired_url: self
+                .limits
+                .expired_url
+                .as_ref()
+                .map(|d| d.as_str().to_owned()),
             discount_code: self.discount_code.as_ref().map(|c| c.as_str().to_owned()),
             discount_style: style,
             discount_param: uses_param.then(|| param.as_str().to_owned()),
@@ -256,7 +320,7 @@ impl LinkRecord {
         CachedLink {
             id: self.id,
             status: self.status,
-            expires_at: self.expires_at,
+            limits: self.limits.clone(),
             target: self.target_with(store, code),
             code: code.map(|c| c.as_str().to_owned()),
             escape_in_app: self.escape_in_app,
@@ -284,7 +348,10 @@ pub struct LinkView {
     pub utm_medium: String,
     pub utm_term: Option<String>,
     pub status: LinkStatus,
+    pub starts_at: Option<String>,
     pub expires_at: Option<String>,
+    pub max_clicks: Option<u32>,
+    pub expired_url: Option<String>,
     pub discount_code: Option<String>,
     /// The style in force (the link's, its campaign's or the store's).
     pub discount_style: DiscountStyle,
@@ -300,7 +367,7 @@ pub struct LinkView {
 pub struct CachedLink {
     pub id: i64,
     pub status: LinkStatus,
-    pub expires_at: Option<Millis>,
+    pub limits: Limits,
     pub target: Target,
     /// The code the target applies (for the interstitial's "Copy code").
     pub code: Option<String>,
@@ -318,9 +385,55 @@ impl CachedLink {
         self.store == store.signature()
     }
 
-    /// Whether the link redirects at `now`.
-    pub fn live(&self, now: Millis) -> bool {
-        self.status == LinkStatus::Active && self.expires_at.is_none_or(|t| now < t)
+    /// Whether the link redirects at `now`, given the human clicks it has
+    /// recorded (`clicks`, needed only when it sets `max_clicks`).
+    pub fn availability(&self, now: Millis, clicks: Option<u64>) -> Availability {
+        let l = &self.limits;
+        if self.status == LinkStatus::Disabled {
+            Availability::Disabled
+        } else if l.starts_at.is_some_and(|t| now < t) {
+            Availability::NotStarted
+        } else if l.expires_at.is_some_and(|t| now >= t) {
+            Availability::Expired(ExpiredBy::Time)
+        } else if l
+            .max_clicks
+            .is_some_and(|max| clicks.is_some_and(|n| n >= u64::from(max)))
+        {
+            Availability::Expired(ExpiredBy::Clicks)
+        } else {
+            Availability::Live
+        }
+    }
+}
+
+/// What a visit of a link gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    Live,
+    /// 404, like an unknown slug.
+    Disabled,
+    /// 404 until `starts_at`.
+    NotStarted,
+    /// `expired_url`, or 410 Gone.
+    Expired(ExpiredBy),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiredBy {
+    Time,
+    Clicks,
+}
+
+impl Availability {
+    /// The `link_misses.reason` of a visit that was not redirected.
+    pub fn miss_reason(self) -> Option<&'static str> {
+        match self {
+            Availability::Live => None,
+            Availability::Disabled => Some("disabled"),
+            Availability::NotStarted => Some("not_started"),
+            Availability::Expired(ExpiredBy::Time) => Some("expired"),
+            Availability::Expired(ExpiredBy::Clicks) => Some("click_limit"),
+        }
     }
 }
 
@@ -405,11 +518,11 @@ mod tests {
     }
 
     #[test]
-    fn cached_link_liveness_respects_status_and_expiry() {
-        let mut c = CachedLink {
+    fn availability_follows_status_window_and_click_limit() {
+        let cached = |status, limits| CachedLink {
             id: 1,
-            status: LinkStatus::Active,
-            expires_at: Some(1_000),
+            status,
+            limits,
             target: Target {
                 inner: "https://s.example/?utm_source=a".into(),
                 shopify_code: None,
@@ -419,13 +532,86 @@ mod tests {
             destination: "https://s.example/".into(),
             store: StoreDefaults::default().signature(),
         };
-        assert!(c.is_current(&StoreDefaults::default()));
-        assert!(c.live(999));
-        assert!(!c.live(1_000));
-        c.expires_at = None;
-        assert!(c.live(i64::MAX));
-        c.status = LinkStatus::Disabled;
-        assert!(!c.live(0));
+        let window = Limits {
+            starts_at: Some(100),
+            expires_at: Some(1_000),
+            max_clicks: Some(3),
+            expired_url: None,
+        };
+        let check = |status, limits: &Limits, now, clicks, expected| {
+            assert_eq!(
+                cached(status, limits.clone()).availability(now, clicks),
+                expected,
+                "{status:?} {limits:?} at {now} with {clicks:?} clicks"
+            )
+        };
+        use Availability::*;
+        check(LinkStatus::Active, &Limits::default(), i64::MAX, None, Live);
+        check(LinkStatus::Disabled, &Limits::default(), 0, None, Disabled);
+        check(LinkStatus::Disabled, &window, 500, Some(0), Disabled);
+        check(LinkStatus::Active, &window, 99, Some(0), NotStarted);
+        check(LinkStatus::Active, &window, 100, Some(2), Live);
+        check(
+            LinkStatus::Active,
+            &window,
+            999,
+            Some(3),
+            Expired(ExpiredBy::Clicks),
+        );
+        check(
+            LinkStatus::Active,
+            &window,
+            1_000,
+            Some(0),
+            Expired(ExpiredBy::Time),
+        );
+        assert!(cached(LinkStatus::Active, window.clone()).is_current(&StoreDefaults::default()));
+        assert_eq!(
+            Expired(ExpiredBy::Clicks).miss_reason(),
+            Some("click_limit")
+        );
+        assert_eq!(Live.miss_reason(), None);
+    }
+
+    #[test]
+    fn limits_are_validated() {
+        let base = r#""destination":"https://s.example/","influencer":"sarah","campaign":"summer""#;
+        let field = |extra: &str| {
+            parse_new(&format!("{{{base},{extra}}}"))
+                .map(|l| l.limits)
+                .map_err(|e| e.field().map(str::to_owned))
+        };
+        let l = field(
+            r#""starts_at":"2026-12-01T00:00:00Z","expires_at":"2027-01-01T00:00:00Z","max_clicks":500,"expired_url":"https://s.example/sold-out""#,
+        )
+        .unwrap();
+        assert_eq!(l.max_clicks, Some(500));
+        assert_eq!(
+            l.expired_url.as_ref().map(Destination::as_str),
+            Some("https://s.example/sold-out")
+        );
+        assert!(l.starts_at < l.expires_at);
+        let check = |extra: &str, bad: &str| {
+            assert_eq!(field(extra).unwrap_err(), Some(bad.to_owned()), "{extra}")
+        };
+        check(r#""max_clicks":0"#, "max_clicks");
+        check(r#""max_clicks":-1"#, "max_clicks");
+        check(r#""max_clicks":1.5"#, "max_clicks");
+        check(r#""max_clicks":"10""#, "max_clicks");
+        check(r#""max_clicks":1000000001"#, "max_clicks");
+        check(r#""expired_url":"javascript:alert(1)""#, "expired_url");
+        check(r#""starts_at":"soon""#, "starts_at");
+        check(
+            r#""starts_at":"2027-01-01T00:00:00Z","expires_at":"2026-01-01T00:00:00Z""#,
+            "starts_at",
+        );
+        // A destination round-trips through the KV record's JSON, re-validated.
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(serde_json::from_str::<Limits>(&json).unwrap(), l);
+        assert!(serde_json::from_str::<Limits>(
+            r#"{"starts_at":null,"expires_at":null,"max_clicks":null,"expired_url":"ftp://x"}"#
+        )
+        .is_err());
     }
 
     #[test]

@@ -99,7 +99,13 @@ pub fn preview(destination: &str) -> String {
 pub const NOT_FOUND: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
 <title>Link not found</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1rem;color:#222}</style>\
-</head><body><h1>Link not found</h1><p>This link does not exist, has been disabled, or has expired.</p></body></html>";
+</head><body><h1>Link not found</h1><p>This link does not exist, has been disabled, or is not live yet.</p></body></html>";
+
+/// The 410 page of an expired link without an `expired_url`.
+pub const GONE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
+<title>Link expired</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1rem;color:#222}</style>\
+</head><body><h1>This link has expired</h1><p>The offer behind it has ended.</p></body></html>";
 
 #[cfg(test)]
 mod tests {

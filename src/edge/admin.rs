@@ -105,7 +105,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         Route::GetLink(slug) => http::json(200, &view(&find_link(&db, slug).await?)),
         Route::PatchLink(slug) => {
             let patch = LinkPatch::from_json(&read_json(&mut req).await?)?;
-            let record = patch.apply(find_link(&db, slug).await?, now());
+            let record = patch.apply(find_link(&db, slug).await?, now())?;
             if let Some(code) = &record.discount_code {
                 let owner = store::link_influencer(&db, record.id).await?;
                 check_code_owner(&db, code, owner).await?;

@@ -18,7 +18,7 @@ use crate::clicklog::ClickRow;
 use crate::code::PromoCode;
 use crate::discount::StoreDefaults;
 use crate::ids::{ClickId, VisitorId, ID_BYTES};
-use crate::link::{CachedLink, LinkStatus};
+use crate::link::{Availability, CachedLink, LinkStatus};
 use crate::pages;
 use crate::route::Method;
 use crate::slug::Slug;
@@ -44,7 +44,7 @@ pub async fn link(
     };
     let store = config(env).store;
     match resolve(env, ctx, &slug, &store).await? {
-        Some(link) => visit(req, env, ctx, &link, method, Via::Link),
+        Some(link) => visit(req, env, ctx, &link, method, Via::Link).await,
         None => not_found_page(),
     }
 }
@@ -68,20 +68,38 @@ pub async fn code(
         Err(_) => return Err(worker::Error::RustError("code lookup failed".into())),
     };
     match record {
-        Some(r) => visit(
-            req,
-            env,
-            ctx,
-            &r.cached_with(&store, Some(&code)),
-            method,
-            Via::Code,
-        ),
+        Some(r) => {
+            visit(
+                req,
+                env,
+                ctx,
+                &r.cached_with(&store, Some(&code)),
+                method,
+                Via::Code,
+            )
+            .await
+        }
         None => not_found_page(),
     }
 }
 
+/// An expired link: its `expired_url` (a plain, untracked 302) or 410.
+fn expired_response(link: &CachedLink) -> Result<Response> {
+    let resp = match &link.limits.expired_url {
+        Some(url) => {
+            let r = Response::empty()?.with_status(302);
+            r.headers().set("Location", url.as_str())?;
+            r
+        }
+        None => Response::from_html(pages::GONE)?.with_status(410),
+    };
+    resp.headers().set("Cache-Control", "private, no-store")?;
+    resp.headers().set("X-Robots-Tag", "noindex")?;
+    Ok(resp)
+}
+
 /// Answers one visit of a resolved link and records it.
-fn visit(
+async fn visit(
     req: &Request,
     env: &Env,
     ctx: &Context,
@@ -95,20 +113,27 @@ fn visit(
     let info = ua::classify(user_agent.as_deref().unwrap_or(""));
     let head = method == Method::Head;
     let is_bot = info.is_bot() || head;
-    if !link.live(now) {
-        // Record the miss (for the disabled-link finding), then 404.
-        let reason = if link.status == LinkStatus::Disabled {
-            "disabled"
-        } else {
-            "expired"
-        };
+    // A click limit needs the link's stored human clicks (only then: one
+    // D1 read). If D1 cannot say, the link stays live.
+    let clicks = match link.limits.max_clicks {
+        Some(_) if link.status == LinkStatus::Active => {
+            store::human_clicks(&env.d1(DB)?, link.id).await.ok()
+        }
+        _ => None,
+    };
+    let availability = link.availability(now, clicks);
+    if let Some(reason) = availability.miss_reason() {
+        // Record the miss (for the quality findings), then answer.
         let (db, link_id) = (env.d1(DB)?, link.id);
         ctx.wait_until(async move {
             if let Err(e) = store::insert_miss(&db, link_id, now, reason, is_bot).await {
                 console_error!("miss on link {link_id} was not recorded: {e}");
             }
         });
-        return not_found_page();
+        return match availability {
+            Availability::Expired(_) => expired_response(link),
+            _ => not_found_page(),
+        };
     }
 
     let cookie = headers.get("Cookie")?;

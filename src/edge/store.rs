@@ -11,7 +11,7 @@ use crate::code::{CodeView, NewCode, PromoCode};
 use crate::destination::Destination;
 use crate::discount::{DiscountSetting, DiscountStyle, ParamName};
 use crate::error::ApiError;
-use crate::link::{LinkRecord, LinkStatus, NewLink};
+use crate::link::{Limits, LinkRecord, LinkStatus, NewLink};
 use crate::names::{CampaignSlug, Handle, Platform, UtmValue};
 use crate::page::Page;
 use crate::roster::{CampaignView, InfluencerView, NewCampaign, NewInfluencer};
@@ -26,7 +26,8 @@ use worker::{query, D1Database, D1PreparedStatement};
 type Result<T> = std::result::Result<T, ApiError>;
 
 const LINK_SELECT: &str = "SELECT l.id, l.slug, l.destination, i.handle, c.slug AS campaign, \
-     l.content, l.platform, l.utm_medium, l.utm_term, l.status, l.expires_at, l.created_at, l.updated_at, \
+     l.content, l.platform, l.utm_medium, l.utm_term, l.status, l.expires_at, l.starts_at, l.max_clicks, l.expired_url, \
+     l.created_at, l.updated_at, \
      l.discount_code, l.discount_style, l.discount_param, l.escape_in_app, \
      c.discount_style AS campaign_discount_style, c.discount_param AS campaign_discount_param \
      FROM links l JOIN influencers i ON i.id = l.influencer_id JOIN campaigns c ON c.id = l.campaign_id";
@@ -68,6 +69,9 @@ struct LinkRow {
     utm_term: Option<String>,
     status: String,
     expires_at: Option<Millis>,
+    starts_at: Option<Millis>,
+    max_clicks: Option<i64>,
+    expired_url: Option<String>,
     created_at: Millis,
     updated_at: Millis,
     discount_code: Option<String>,
@@ -112,7 +116,21 @@ impl TryFrom<LinkRow> for LinkRecord {
                 .transpose()
                 .map_err(bad("utm_term"))?,
             status: LinkStatus::parse(&r.status).map_err(bad("status"))?,
-            expires_at: r.expires_at,
+            limits: Limits {
+                starts_at: r.starts_at,
+                expires_at: r.expires_at,
+                max_clicks: r
+                    .max_clicks
+                    .map(u32::try_from)
+                    .transpose()
+                    .map_err(|_| format!("link row {id}: max_clicks out of range"))?,
+                expired_url: r
+                    .expired_url
+                    .as_deref()
+                    .map(Destination::parse)
+                    .transpose()
+                    .map_err(bad("expired_url"))?,
+            },
             discount_code: r
                 .discount_code
                 .as_deref()
@@ -350,8 +368,9 @@ pub async fn insert_link(
         db,
         "INSERT INTO links (slug, destination, influencer_id, campaign_id, content, platform, utm_medium, \
                             utm_term, status, expires_at, created_at, updated_at, \
-                            discount_code, discount_style, discount_param, escape_in_app) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', NULL, ?9, ?9, ?10, ?11, ?12, ?13) \
+                            discount_code, discount_style, discount_param, escape_in_app, \
+                            starts_at, max_clicks, expired_url) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?14, ?9, ?9, ?10, ?11, ?12, ?13, ?15, ?16, ?17) \
          ON CONFLICT(slug) DO NOTHING RETURNING id",
         slug.as_str(),
         l.destination.as_str(),
@@ -365,7 +384,11 @@ pub async fn insert_link(
         l.discount_code.as_ref().map(PromoCode::as_str),
         l.discount.style.map(DiscountStyle::as_str),
         l.discount.param.as_ref().map(ParamName::as_str),
-        i64::from(l.escape_in_app)
+        i64::from(l.escape_in_app),
+        l.limits.expires_at,
+        l.limits.starts_at,
+        l.limits.max_clicks,
+        l.limits.expired_url.as_ref().map(Destination::as_str)
     ), "inserting link").await?;
     Ok(row.map(|r| r.id))
 }
@@ -402,16 +425,20 @@ pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
     run(query!(
         db,
         "UPDATE links SET destination = ?1, status = ?2, expires_at = ?3, updated_at = ?4, \
+         starts_at = ?10, max_clicks = ?11, expired_url = ?12, \
          discount_code = ?5, discount_style = ?6, discount_param = ?7, escape_in_app = ?8 WHERE id = ?9",
         l.destination.as_str(),
         l.status.as_str(),
-        l.expires_at,
+        l.limits.expires_at,
         l.updated_at,
         l.discount_code.as_ref().map(PromoCode::as_str),
         l.discount.style.map(DiscountStyle::as_str),
         l.discount.param.as_ref().map(ParamName::as_str),
         i64::from(l.escape_in_app),
-        l.id
+        l.id,
+        l.limits.starts_at,
+        l.limits.max_clicks,
+        l.limits.expired_url.as_ref().map(Destination::as_str)
     ), "updating link").await?;
     Ok(())
 }
@@ -680,6 +707,24 @@ pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<L
 }
 
 /// Records a visit to a link that exists but does not redirect.
+/// The human clicks stored for a link (for `max_clicks`).
+pub async fn human_clicks(db: &D1Database, link_id: i64) -> Result<u64> {
+    #[derive(Deserialize)]
+    struct N {
+        n: u64,
+    }
+    let row: Option<N> = first(
+        query!(
+            db,
+            "SELECT COUNT(*) AS n FROM clicks WHERE link_id = ?1 AND is_bot = 0",
+            link_id
+        ),
+        "counting a link's clicks",
+    )
+    .await?;
+    Ok(row.map_or(0, |r| r.n))
+}
+
 pub async fn insert_miss(
     db: &D1Database,
     link_id: i64,

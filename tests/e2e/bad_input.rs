@@ -1071,7 +1071,8 @@ fn verify_storage(ctx: &Ctx) -> Vec<String> {
             "slug",
             format!(
                 "slug = '{}' AND (destination <> '{DEST}' OR status <> 'active' \
-                 OR expires_at IS NOT NULL OR escape_in_app <> 0)",
+                 OR expires_at IS NOT NULL OR starts_at IS NOT NULL OR max_clicks IS NOT NULL \
+                 OR expired_url IS NOT NULL OR escape_in_app <> 0)",
                 ctx.slug
             ),
         ),

@@ -3,6 +3,8 @@
 use crate::support::*;
 use serde_json::json;
 
+const HUMAN_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
 /// Creates a link to `destination` and checks that a GET of its slug is a
 /// 302 to exactly `expected_tracking` plus a fresh `lc_cid`.
 fn check(
@@ -151,7 +153,7 @@ fn disabled_link_is_a_404_and_keeps_its_history() {
 }
 
 #[test]
-fn expired_link_is_a_404() {
+fn expired_link_is_410_gone_until_extended() {
     let link = link_to("https://shop.example/expiring", json!({}));
     let slug = link["slug"].as_str().unwrap();
     let r = admin(
@@ -161,7 +163,11 @@ fn expired_link_is_a_404() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["expires_at"], "2020-01-01T00:00:00.000Z");
-    assert_eq!(get(&format!("/{slug}"), &[]).status, 404);
+    let gone = get(&format!("/{slug}"), &[]);
+    assert_eq!(gone.status, 410);
+    assert!(gone.body.contains("This link has expired"), "{}", gone.body);
+    assert_eq!(gone.header("location"), None);
+    assert_eq!(gone.header("set-cookie"), None);
     let r = admin(
         "PATCH",
         &format!("/api/v1/links/{slug}"),
@@ -175,6 +181,106 @@ fn expired_link_is_a_404() {
         Some(json!({"expires_at": null})),
     );
     assert_eq!(r.json()["expires_at"], serde_json::Value::Null);
+}
+
+#[test]
+fn expired_link_with_expired_url_sends_visitors_there_untracked() {
+    let link = link_to(
+        "https://shop.example/drop?x=1",
+        json!({"expires_at": "2020-01-01T00:00:00Z", "expired_url": "https://shop.example/sold-out"}),
+    );
+    let slug = link["slug"].as_str().unwrap();
+    assert_eq!(link["expired_url"], "https://shop.example/sold-out");
+    let r = get(&format!("/{slug}"), &[("User-Agent", HUMAN_UA)]);
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location"), Some("https://shop.example/sold-out"));
+    assert_eq!(
+        r.header("set-cookie"),
+        None,
+        "no visitor cookie for an expired link"
+    );
+    // Recorded as a miss, not a click.
+    let link_id = format!("(SELECT id FROM links WHERE slug = '{slug}')");
+    let rows = d1(&format!(
+        "SELECT (SELECT COUNT(*) FROM clicks WHERE link_id = {link_id}) AS clicks, \
+                (SELECT COUNT(*) FROM link_misses WHERE link_id = {link_id} AND reason = 'expired') AS misses"
+    ));
+    assert_eq!(rows[0]["clicks"], 0);
+    assert!(rows[0]["misses"].as_i64().unwrap() >= 1, "{rows:?}");
+}
+
+#[test]
+fn a_link_is_404_before_starts_at_and_live_once_it_is_cleared() {
+    let link = link_to(
+        "https://shop.example/launch",
+        json!({"starts_at": "2999-01-01T00:00:00Z"}),
+    );
+    let slug = link["slug"].as_str().unwrap();
+    assert_eq!(link["starts_at"], "2999-01-01T00:00:00.000Z");
+    assert_eq!(
+        get(&format!("/{slug}"), &[("User-Agent", HUMAN_UA)]).status,
+        404
+    );
+    let r = admin(
+        "PATCH",
+        &format!("/api/v1/links/{slug}"),
+        Some(json!({"starts_at": "2020-01-01T00:00:00Z"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        get(&format!("/{slug}"), &[("User-Agent", HUMAN_UA)]).status,
+        302
+    );
+    // A start after the expiry is refused, naming the field.
+    let r = admin(
+        "PATCH",
+        &format!("/api/v1/links/{slug}"),
+        Some(json!({"starts_at": "2030-01-01T00:00:00Z", "expires_at": "2029-01-01T00:00:00Z"})),
+    );
+    r.assert_error(400, "invalid_range", Some("starts_at"));
+}
+
+#[test]
+fn max_clicks_expires_the_link_after_that_many_human_clicks() {
+    let link = link_to("https://shop.example/limited", json!({"max_clicks": 3}));
+    let slug = link["slug"].as_str().unwrap();
+    assert_eq!(link["max_clicks"], 3);
+    // A bot does not use up the limit.
+    let bot = get(
+        &format!("/{slug}"),
+        &[(
+            "User-Agent",
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        )],
+    );
+    assert_eq!(bot.status, 302);
+    for i in 0..3u64 {
+        let r = get(&format!("/{slug}"), &[("User-Agent", HUMAN_UA)]);
+        assert_eq!(r.status, 302, "click {i}");
+        // Let the group commit write it before the next visit counts.
+        stats_eventually(slug, i + 1);
+    }
+    let r = get(&format!("/{slug}"), &[("User-Agent", HUMAN_UA)]);
+    assert_eq!(
+        r.status, 410,
+        "the fourth human visit finds the limit reached"
+    );
+    let rows = d1(&format!(
+        "SELECT COUNT(*) AS n FROM link_misses WHERE reason = 'click_limit' \
+         AND link_id = (SELECT id FROM links WHERE slug = '{slug}')"
+    ));
+    assert_eq!(rows[0]["n"], 1);
+    // Raising the limit makes it live again.
+    let r = admin(
+        "PATCH",
+        &format!("/api/v1/links/{slug}"),
+        Some(json!({"max_clicks": 10})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        get(&format!("/{slug}"), &[("User-Agent", HUMAN_UA)]).status,
+        302
+    );
 }
 
 #[test]
