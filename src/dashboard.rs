@@ -20,7 +20,7 @@ pub struct Data {
     pub comparison: Vec<Map<String, Value>>,
     pub weekly: Vec<Map<String, Value>>,
     pub by_app: Vec<Map<String, Value>>,
-    pub quality: BTreeMap<String, usize>,
+    pub quality: BTreeMap<String, u64>,
 }
 
 const STYLE: &str = "\
@@ -236,7 +236,7 @@ pub fn render(d: &Data) -> String {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let warnings: usize = d.quality.values().sum();
+    let warnings: u64 = d.quality.values().sum();
     let mut quality = String::new();
     if warnings == 0 {
         quality.push_str("<p class=\"ok\">No data-quality findings.</p>");

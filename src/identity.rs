@@ -56,27 +56,27 @@ pub struct LinkPlan {
 /// Plans the link of `keys`; `None` when there is nothing to link (fewer
 /// than two keys, or all of them already one person).
 pub fn plan(keys: &[String], existing: &[(String, String)]) -> Option<LinkPlan> {
-    let keys: BTreeSet<&String> = crate::order::set(keys.iter());
+    let keys: BTreeSet<&str> = crate::order::set(keys.iter().map(String::as_str));
     if keys.len() < 2 {
         return None;
     }
-    let persons: BTreeSet<&String> = crate::order::set(
+    let persons: BTreeSet<&str> = crate::order::set(
         existing
             .iter()
-            .filter(|(k, _)| keys.contains(k))
-            .map(|(_, p)| p),
+            .filter(|(k, _)| keys.contains(k.as_str()))
+            .map(|(_, p)| p.as_str()),
     );
-    let stored: BTreeSet<&String> = crate::order::set(existing.iter().map(|(k, _)| k));
+    let stored: BTreeSet<&str> = crate::order::set(existing.iter().map(|(k, _)| k.as_str()));
     let insert: Vec<String> = keys
         .iter()
         .filter(|k| !stored.contains(*k))
-        .map(|k| (*k).clone())
+        .map(|k| (*k).to_owned())
         .collect();
     let person = match persons.iter().next() {
-        Some(p) => (*p).clone(),
+        Some(p) => (*p).to_owned(),
         None => format!("p:{}", keys.iter().next().expect("two keys")),
     };
-    let merge: Vec<String> = persons.iter().skip(1).map(|p| (*p).clone()).collect();
+    let merge: Vec<String> = persons.iter().skip(1).map(|p| (*p).to_owned()).collect();
     if insert.is_empty() && merge.is_empty() {
         return None;
     }

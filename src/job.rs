@@ -54,14 +54,16 @@ pub fn journeys(
     pending
         .iter()
         .map(|p| {
-            let mut idx: BTreeSet<usize> = crate::order::set(
-                p.keys
-                    .iter()
-                    .filter_map(|k| by_key.get(k.as_str()))
-                    .flatten()
-                    .copied(),
-            );
-            idx.extend(by_conversion.get(&p.id).into_iter().flatten());
+            let mut idx: Vec<usize> = p
+                .keys
+                .iter()
+                .filter_map(|k| by_key.get(k.as_str()))
+                .flatten()
+                .chain(by_conversion.get(&p.id).into_iter().flatten())
+                .copied()
+                .collect();
+            crate::order::sort(&mut idx);
+            idx.dedup();
             let touches = idx
                 .into_iter()
                 .map(|i| candidates[i].touch.clone())

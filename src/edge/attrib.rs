@@ -170,7 +170,8 @@ pub async fn journeys_of(
     meter_out: Option<&mut usize>,
 ) -> Result<(Vec<Pending>, Vec<Vec<Touchpoint>>)> {
     let mut meter = Meter::default();
-    let seeds: BTreeSet<&String> = crate::order::set(rows.iter().flat_map(|r| r.4.iter()));
+    let seeds: BTreeSet<&str> =
+        crate::order::set(rows.iter().flat_map(|r| r.4.iter().map(String::as_str)));
     let expansions: Vec<KeyRow> = read(
         &mut meter,
         query!(
@@ -206,7 +207,11 @@ pub async fn journeys_of(
             }
         })
         .collect();
-    let all_keys: BTreeSet<&String> = crate::order::set(pending.iter().flat_map(|p| p.keys.iter()));
+    let all_keys: BTreeSet<&str> = crate::order::set(
+        pending
+            .iter()
+            .flat_map(|p| p.keys.iter().map(String::as_str)),
+    );
     let visitors: Vec<&str> = all_keys
         .iter()
         .filter_map(|k| identity::value_of(k, IdKind::Visitor))

@@ -31,8 +31,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{
-    console_error, console_log, console_warn, Context, D1Database, Delay, Env, Message,
-    MessageBatch, MessageExt, Queue,
+    console_error, console_log, console_warn, Context, D1Database, Delay, Env, MessageBatch,
+    MessageExt, Queue,
 };
 
 /// The producer binding of the click queue (optional).
@@ -297,14 +297,19 @@ pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result
     let mut rows = Vec::new();
     let mut messages = Vec::new();
     for raw in batch.raw_iter() {
-        let body = format!("{:?}", raw.body());
-        match Message::<ClickRow>::try_from(raw) {
-            Ok(m) => {
-                rows.push(m.body().clone());
-                messages.push(m);
+        match serde_wasm_bindgen::from_value::<ClickRow>(raw.body()) {
+            Ok(row) => {
+                rows.push(row);
+                messages.push(raw);
             }
             Err(e) => {
-                console_error!("clicks: dropping a queue message that is not a click ({e}): {body}")
+                console_error!(
+                    "clicks: dropping a queue message that is not a click ({e}): {}",
+                    raw.body()
+                        .as_string()
+                        .unwrap_or_else(|| "(not text)".into())
+                );
+                raw.ack();
             }
         }
     }

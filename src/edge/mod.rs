@@ -127,7 +127,8 @@ async fn queue(batch: MessageBatch<ClickRow>, env: Env, _ctx: Context) -> Result
 }
 
 /// The OpenAPI 3.1 description of the whole API.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+/// (Minified from `src/openapi.json` by `build.rs`.)
+pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
 fn openapi() -> Result<Response> {
     let resp = Response::ok(OPENAPI)?;

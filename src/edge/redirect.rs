@@ -44,7 +44,10 @@ pub async fn link(
     };
     let store = config(env).store;
     match resolve(env, ctx, &slug, &store).await? {
-        Some(link) => visit(req, env, ctx, &link, method, Via::Link).await,
+        Some(link) => {
+            let clicks = stored_clicks(env, &link).await;
+            visit(req, env, ctx, &link, clicks, method, Via::Link)
+        }
         None => not_found_page(),
     }
 }
@@ -69,15 +72,9 @@ pub async fn code(
     };
     match record {
         Some(r) => {
-            visit(
-                req,
-                env,
-                ctx,
-                &r.cached_with(&store, Some(&code)),
-                method,
-                Via::Code,
-            )
-            .await
+            let link = r.cached_with(&store, Some(&code));
+            let clicks = stored_clicks(env, &link).await;
+            visit(req, env, ctx, &link, clicks, method, Via::Code)
         }
         None => not_found_page(),
     }
@@ -98,12 +95,22 @@ fn expired_response(link: &CachedLink) -> Result<Response> {
     Ok(resp)
 }
 
+/// The human clicks a link with `max_clicks` has stored (one D1 read, only
+/// for such links). If D1 cannot say, `None`: the link stays live.
+async fn stored_clicks(env: &Env, link: &CachedLink) -> Option<u64> {
+    if link.limits.max_clicks.is_none() || link.status != LinkStatus::Active {
+        return None;
+    }
+    store::human_clicks(&env.d1(DB).ok()?, link.id).await.ok()
+}
+
 /// Answers one visit of a resolved link and records it.
-async fn visit(
+fn visit(
     req: &Request,
     env: &Env,
     ctx: &Context,
     link: &CachedLink,
+    clicks: Option<u64>,
     method: Method,
     via: Via,
 ) -> Result<Response> {
@@ -113,14 +120,6 @@ async fn visit(
     let info = ua::classify(user_agent.as_deref().unwrap_or(""));
     let head = method == Method::Head;
     let is_bot = info.is_bot() || head;
-    // A click limit needs the link's stored human clicks (only then: one
-    // D1 read). If D1 cannot say, the link stays live.
-    let clicks = match link.limits.max_clicks {
-        Some(_) if link.status == LinkStatus::Active => {
-            store::human_clicks(&env.d1(DB)?, link.id).await.ok()
-        }
-        _ => None,
-    };
     let availability = link.availability(now, clicks);
     if let Some(reason) = availability.miss_reason() {
         // Record the miss (for the quality findings), then answer.

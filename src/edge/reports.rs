@@ -860,7 +860,7 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
     #[derive(Deserialize)]
     struct KindCount {
         kind: String,
-        n: usize,
+        n: u64,
     }
     let counts: Vec<KindCount> = all(
         Ok(query!(
