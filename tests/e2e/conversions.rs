@@ -12,8 +12,12 @@ fn conversion(order: &str) -> Value {
 }
 
 /// A visitor's click on a fresh link: `(link JSON, visitor id, click id)`.
+/// One click by a new visitor; returns `(lc_vid, lc_cid)` once the click is
+/// stored (clicks are group-committed a few milliseconds after the redirect,
+/// and a real order comes long after its click).
 fn click_as_new_visitor(link: &Value) -> (String, String) {
     let slug = link["slug"].as_str().unwrap();
+    let before = stats_until(slug, |_| true)["clicks"].as_u64().unwrap_or(0);
     let r = get(&format!("/{slug}"), &[("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 334.0")]);
     assert_eq!(r.status, 302);
     let vid = r
@@ -26,6 +30,11 @@ fn click_as_new_visitor(link: &Value) -> (String, String) {
         .unwrap()
         .to_owned();
     let cid = query_param(r.header("location").unwrap(), "lc_cid").unwrap();
+    let after = stats_until(slug, |v| v["clicks"].as_u64().unwrap_or(0) > before);
+    assert!(
+        after["clicks"].as_u64().unwrap_or(0) > before,
+        "the click was stored: {after}"
+    );
     (vid, cid)
 }
 
