@@ -135,6 +135,15 @@ pub fn insert_sql(rows: usize) -> String {
     sql
 }
 
+/// The click ids of `rows`, comma-separated (for log lines that must let
+/// an operator account for every click).
+pub fn ids(rows: &[ClickRow]) -> String {
+    rows.iter()
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The KV key prefix of spilled groups (see [`spill_key`]).
 pub const SPILL_PREFIX: &str = "spill:clicks:";
 
@@ -240,6 +249,12 @@ mod tests {
         let text = serde_json::to_string(&rows).unwrap();
         let back: Vec<ClickRow> = serde_json::from_str(&text).unwrap();
         assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn ids_are_listed_in_order() {
+        assert_eq!(ids(&[row("a"), row("b")]), "a,b");
+        assert_eq!(ids(&[]), "");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! (a memo, not a store: a miss only costs one KV read).
 
 use crate::time::Millis;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -27,7 +28,10 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 
     /// The value stored for `key`, unless it has expired by `now`.
-    pub fn get(&self, key: &K, now: Millis) -> Option<V> {
+    pub fn get<Q: Eq + Hash + ?Sized>(&self, key: &Q, now: Millis) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.entries
             .get(key)
             .filter(|(_, expires)| now < *expires)

@@ -132,28 +132,30 @@ pub fn record(env: &Env, ctx: &Context, click: ClickRow) {
         }
     });
     // Only the request that writes the group needs the bindings.
-    let sink = match role {
-        Role::Member => return ctx.wait_until(async move { settled(&group).await }),
-        Role::Leader | Role::Closer => Sink::new(env),
-    };
     match role {
-        Role::Closer => ctx.wait_until(async move { write(&group, &sink).await }),
-        Role::Leader => ctx.wait_until(async move {
-            Delay::from(Duration::from_millis(u64::from(policy.max_wait_ms))).await;
-            let close = OPEN.with(|open| {
-                let mut open = open.borrow_mut();
-                if open.as_ref().is_some_and(|g| Rc::ptr_eq(g, &group)) {
-                    *open = None;
+        Role::Member => ctx.wait_until(async move { settled(&group).await }),
+        Role::Closer => {
+            let sink = Sink::new(env);
+            ctx.wait_until(async move { write(&group, &sink).await })
+        }
+        Role::Leader => {
+            let sink = Sink::new(env);
+            ctx.wait_until(async move {
+                Delay::from(Duration::from_millis(u64::from(policy.max_wait_ms))).await;
+                let close = OPEN.with(|open| {
+                    let mut open = open.borrow_mut();
+                    if open.as_ref().is_some_and(|g| Rc::ptr_eq(g, &group)) {
+                        *open = None;
+                    }
+                    !group.closed.replace(true)
+                });
+                if close {
+                    write(&group, &sink).await;
+                } else {
+                    settled(&group).await;
                 }
-                !group.closed.replace(true)
-            });
-            if close {
-                write(&group, &sink).await;
-            } else {
-                settled(&group).await;
-            }
-        }),
-        Role::Member => {}
+            })
+        }
     }
 }
 
@@ -173,20 +175,13 @@ async fn write(group: &Group, sink: &Sink) {
         Err(e) => {
             console_error!(
                 "clicks: NOT RECORDED, no D1 binding ({e}); click ids: {}",
-                rows.iter()
-                    .map(|r| r.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
+                clicklog::ids(&rows)
             );
             group.settled.set(true);
             return;
         }
     };
-    let primary = match &sink.queue {
-        Some(q) => send_to_queue(q, &rows).await,
-        None => store::insert_click_rows(db, &rows).await,
-    };
-    let outcome = match primary {
+    let outcome = match primary(sink, db, &rows).await {
         Ok(()) => Ok(()),
         Err(first) => {
             console_warn!(
@@ -194,10 +189,7 @@ async fn write(group: &Group, sink: &Sink) {
                 rows.len()
             );
             Delay::from(RETRY_PAUSE).await;
-            match &sink.queue {
-                Some(q) => send_to_queue(q, &rows).await,
-                None => store::insert_click_rows(db, &rows).await,
-            }
+            primary(sink, db, &rows).await
         }
     };
     if let Err(second) = outcome {
@@ -206,14 +198,16 @@ async fn write(group: &Group, sink: &Sink) {
     group.settled.set(true);
 }
 
+/// One `sendBatch` with a queue, else one D1 batch.
+async fn primary(sink: &Sink, db: &D1Database, rows: &[ClickRow]) -> worker::Result<()> {
+    match &sink.queue {
+        Some(q) => q.send_batch(rows.to_vec()).await,
+        None => store::insert_click_rows(db, rows).await,
+    }
+}
+
 /// After the retry failed: queue → D1, D1 → a KV spill; else the log.
 async fn fallback(sink: &Sink, db: &D1Database, rows: &[ClickRow], cause: &worker::Error) {
-    let ids = || {
-        rows.iter()
-            .map(|r| r.id.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
     let result = if sink.queue.is_some() {
         store::insert_click_rows(db, rows)
             .await
@@ -227,17 +221,13 @@ async fn fallback(sink: &Sink, db: &D1Database, rows: &[ClickRow], cause: &worke
         Ok(how) => console_warn!(
             "clicks: retry failed ({cause}); {} clicks {how}: {}",
             rows.len(),
-            ids()
+            clicklog::ids(rows)
         ),
         Err(e) => console_error!(
             "clicks: NOT RECORDED after retry ({cause}) and fallback ({e}); click ids: {}",
-            ids()
+            clicklog::ids(rows)
         ),
     }
-}
-
-async fn send_to_queue(queue: &Queue, rows: &[ClickRow]) -> worker::Result<()> {
-    queue.send_batch(rows.to_vec()).await
 }
 
 /// Puts a group that D1 refused into KV, for [`drain_spills`].
@@ -319,10 +309,7 @@ pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result
             console_warn!(
                 "clicks: {} dead-lettered clicks spilled to KV {key}: {}",
                 rows.len(),
-                rows.iter()
-                    .map(|r| r.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
+                clicklog::ids(&rows)
             )
         })
     } else {

@@ -12,7 +12,9 @@ may have been a 5xx. Prints a summary; exits non-zero on any mismatch.
 
   LOAD_TAG   distinguishes runs on one state (slugs, handles, orders)
 """
-import http.client, json, os, random, subprocess, sys, threading, time
+import http.client, json, os, random, sys, threading, time
+
+import local
 from urllib.parse import urlparse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -79,15 +81,7 @@ def seed(client):
 
 
 def d1(sql):
-    for _ in range(40):
-        out = subprocess.run(["bash", f"{ROOT}/scripts/wrangler.sh", "d1", "execute", "DB", "--local",
-                              "--persist-to", STATE, "--json", "--command", sql], capture_output=True, text=True)
-        if out.returncode == 0:
-            return json.loads(out.stdout)[0]["results"]
-        if "SQLITE_BUSY" not in out.stdout + out.stderr:
-            sys.exit(f"load: d1 failed: {out.stdout}{out.stderr}")
-        time.sleep(0.25)
-    sys.exit("load: D1 stayed busy")
+    return local.d1(STATE, sql)
 
 
 def main():

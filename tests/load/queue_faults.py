@@ -7,10 +7,11 @@ every one of those click ids to KV. Then it puts the table back, runs the
 cron, and checks that D1 holds each click exactly once and no spill is
 left. Exits non-zero on any mismatch.
 """
-import http.client, json, os, subprocess, sys, time
+import http.client, json, os, sys, time
+
+import local
 from urllib.parse import urlparse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE, STATE, CONFIG = os.environ["BASE"], os.environ["STATE"], os.environ["CONFIG"]
 N = int(os.environ.get("N", "20"))
 ADMIN = {"Authorization": "Bearer " + os.environ["ADMIN_TOKEN"], "Content-Type": "application/json"}
@@ -27,22 +28,14 @@ def call(method, path, headers=None, body=None):
 
 
 def wrangler(*args):
-    out = subprocess.run(["bash", f"{ROOT}/scripts/wrangler.sh", *args, "--local", "--persist-to", STATE,
-                          "--config", CONFIG], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"queue faults: wrangler {args[:3]} failed: {out.stdout}{out.stderr}")
-    return out.stdout
+    try:
+        return local.wrangler(STATE, *args, config=CONFIG)
+    except RuntimeError as e:
+        sys.exit(f"queue faults: {e}")
 
 
 def d1(sql):
-    for _ in range(40):
-        try:
-            return json.loads(wrangler("d1", "execute", "DB", "--json", "--command", sql))[0]["results"]
-        except SystemExit as e:
-            if "SQLITE_BUSY" not in str(e):
-                raise
-            time.sleep(0.25)
-    sys.exit("queue faults: D1 stayed busy")
+    return local.d1(STATE, sql, config=CONFIG)
 
 
 def spilled():
