@@ -22,7 +22,9 @@ bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATE" >"
   { cat "$ROOT/target/e2e-migrate.log"; exit 1; }
 
 echo "e2e: starting wrangler dev (state $STATE)"
-start_worker "$STATE" "$LOG" --test-scheduled
+# Two short domains for the multi-domain tests (links bound to one answer
+# only on it; the others on every host).
+start_worker "$STATE" "$LOG" --test-scheduled --var "SHORT_DOMAINS:go.brand.test,http://brand.test"
 
 export LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_ADMIN_TOKEN="$(devvar ADMIN_TOKEN)" \
   LINKCREDIT_INGEST_TOKEN="$(devvar INGEST_TOKEN)" LINKCREDIT_SHOPIFY_SECRET="$(devvar SHOPIFY_WEBHOOK_SECRET)" \

@@ -38,6 +38,34 @@ impl Via {
     }
 }
 
+/// What brought the visit: the link itself, or a scan of its QR code
+/// (which encodes the short URL with `qr=1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    Link,
+    Qr,
+}
+
+impl Trigger {
+    /// `qr` when the request's query carries `qr=1`.
+    pub fn from_query(query: Option<&str>) -> Trigger {
+        let qr = query.is_some_and(|q| q.split('&').any(|p| p == "qr=1"));
+        if qr {
+            Trigger::Qr
+        } else {
+            Trigger::Link
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Link => "link",
+            Trigger::Qr => "qr",
+        }
+    }
+}
+
 /// The first-party cookie that carries the visitor id.
 pub const VISITOR_COOKIE: &str = "lc_vid";
 /// One year, in seconds.
@@ -70,6 +98,11 @@ pub struct Click {
     pub via: Via,
     /// The discount code the visitor was sent with, if any.
     pub code: Option<String>,
+    pub trigger: Trigger,
+    /// The targeting rule that chose the destination, if one matched.
+    pub rule: Option<String>,
+    /// The A/B variant the visitor was given, if the link has variants.
+    pub variant: Option<String>,
 }
 
 /// Everything about a visit except the request headers.
@@ -83,6 +116,9 @@ pub struct Visit {
     pub code: Option<String>,
     /// A `HEAD` request: recorded as a bot click.
     pub head: bool,
+    pub trigger: Trigger,
+    pub rule: Option<String>,
+    pub variant: Option<String>,
 }
 
 impl Click {
@@ -109,6 +145,9 @@ impl Click {
             referer_host: facts.referer.and_then(referer_host),
             via: visit.via,
             code: visit.code,
+            trigger: visit.trigger,
+            rule: visit.rule,
+            variant: visit.variant,
         }
     }
 }
@@ -238,6 +277,18 @@ mod tests {
     }
 
     #[test]
+    fn trigger_is_qr_only_for_qr_1() {
+        let check = |q: Option<&str>, t: Trigger| assert_eq!(Trigger::from_query(q), t, "{q:?}");
+        check(None, Trigger::Link);
+        check(Some(""), Trigger::Link);
+        check(Some("qr=1"), Trigger::Qr);
+        check(Some("a=b&qr=1"), Trigger::Qr);
+        check(Some("qr=10"), Trigger::Link);
+        check(Some("xqr=1"), Trigger::Link);
+        check(Some("qr=0"), Trigger::Link);
+    }
+
+    #[test]
     fn referer_keeps_only_the_host() {
         assert_eq!(
             referer_host("https://L.Instagram.com/?u=secret"),
@@ -260,6 +311,9 @@ mod tests {
             via: Via::Link,
             code: Some("SARAH20".into()),
             head,
+            trigger: Trigger::Qr,
+            rule: Some("ios".into()),
+            variant: None,
         }
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 /// The columns of one click row, in binding order.
-pub const CLICK_COLUMNS: [&str; 14] = [
+pub const CLICK_COLUMNS: [&str; 17] = [
     "id",
     "link_id",
     "ts",
@@ -29,6 +29,9 @@ pub const CLICK_COLUMNS: [&str; 14] = [
     "bot_name",
     "via",
     "code",
+    "trigger",
+    "rule",
+    "variant",
 ];
 
 /// D1 binds at most this many parameters in one statement.
@@ -55,6 +58,17 @@ pub struct ClickRow {
     pub bot_name: Option<String>,
     pub via: String,
     pub code: Option<String>,
+    /// `link` or `qr`; rows queued or spilled before it existed are `link`.
+    #[serde(default = "link_trigger")]
+    pub trigger: String,
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+fn link_trigger() -> String {
+    "link".into()
 }
 
 impl From<&Click> for ClickRow {
@@ -74,6 +88,9 @@ impl From<&Click> for ClickRow {
             bot_name: c.bot_name.map(str::to_owned),
             via: c.via.as_str().to_owned(),
             code: c.code.clone(),
+            trigger: c.trigger.as_str().to_owned(),
+            rule: c.rule.clone(),
+            variant: c.variant.clone(),
         }
     }
 }
@@ -108,6 +125,9 @@ impl ClickRow {
             text(&self.bot_name),
             Param::Text(&self.via),
             text(&self.code),
+            Param::Text(&self.trigger),
+            text(&self.rule),
+            text(&self.variant),
         ]
     }
 }
@@ -198,16 +218,19 @@ mod tests {
             bot_name: None,
             via: "link".into(),
             code: Some("SARAH20".into()),
+            trigger: "qr".into(),
+            rule: None,
+            variant: Some("b".into()),
         }
     }
 
     #[test]
     fn statements_stay_within_the_parameter_limit() {
-        assert_eq!(ROWS_PER_STATEMENT, 7);
+        assert_eq!(ROWS_PER_STATEMENT, 5);
         assert!(ROWS_PER_STATEMENT * CLICK_COLUMNS.len() <= MAX_BOUND_PARAMS);
         let sql = insert_sql(ROWS_PER_STATEMENT);
-        assert!(sql.contains("?98)"), "{sql}");
-        assert!(!sql.contains("?99"), "{sql}");
+        assert!(sql.contains("?85)"), "{sql}");
+        assert!(!sql.contains("?86"), "{sql}");
     }
 
     #[test]
@@ -216,18 +239,18 @@ mod tests {
         check(
             1,
             "INSERT INTO clicks (id, link_id, ts, visitor_id, ua_family, country, referer_host, app, os, \
-             device_class, is_bot, bot_name, via, code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-             ?11, ?12, ?13, ?14) ON CONFLICT(id) DO NOTHING",
+             device_class, is_bot, bot_name, via, code, trigger, rule, variant) VALUES (?1, ?2, ?3, ?4, ?5, \
+             ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT(id) DO NOTHING",
         );
         let two = insert_sql(2);
-        assert!(two.contains("?14), (?15, ?16,"), "{two}");
-        assert!(two.ends_with("?28) ON CONFLICT(id) DO NOTHING"), "{two}");
+        assert!(two.contains("?17), (?18, ?19,"), "{two}");
+        assert!(two.ends_with("?34) ON CONFLICT(id) DO NOTHING"), "{two}");
     }
 
     #[test]
-    #[should_panic(expected = "insert_sql: 8 rows")]
+    #[should_panic(expected = "insert_sql: 6 rows")]
     fn insert_sql_refuses_too_many_rows() {
-        insert_sql(8);
+        insert_sql(6);
     }
 
     #[test]
@@ -241,6 +264,21 @@ mod tests {
         assert_eq!(p[6], Param::Null);
         assert_eq!(p[10], Param::Int(0));
         assert_eq!(p[13], Param::Text("SARAH20"));
+        assert_eq!(p[14], Param::Text("qr"));
+        assert_eq!(p[15], Param::Null);
+        assert_eq!(p[16], Param::Text("b"));
+    }
+
+    #[test]
+    fn rows_from_before_the_trigger_column_still_decode() {
+        let old = r#"{"id":"c","link_id":1,"ts":5,"visitor_id":"v","ua_family":"f","country":null,
+            "referer_host":null,"app":null,"os":"ios","device_class":"mobile","is_bot":false,
+            "bot_name":null,"via":"link","code":null}"#;
+        let r: ClickRow = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (r.trigger.as_str(), r.rule, r.variant),
+            ("link", None, None)
+        );
     }
 
     #[test]

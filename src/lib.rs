@@ -10,6 +10,7 @@
 //!   requests, calls the core, and reads and writes KV and D1.
 
 pub mod attribution;
+pub mod bulk;
 pub mod click;
 pub mod clicklog;
 pub mod code;
@@ -34,12 +35,14 @@ pub mod names;
 pub mod order;
 pub mod page;
 pub mod pages;
+pub mod qr;
 pub mod report;
 pub mod roster;
 pub mod route;
 pub mod session;
 pub mod shopify;
 pub mod slug;
+pub mod targeting;
 pub mod time;
 pub mod touchpoint;
 pub mod ua;

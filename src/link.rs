@@ -6,11 +6,13 @@ use crate::destination::Destination;
 use crate::discount::{self, DiscountSetting, DiscountStyle, ParamName, StoreDefaults, Target};
 use crate::error::{ApiError, ParseError};
 use crate::input::{JsonObject, Patch};
-use crate::names::{CampaignSlug, Handle, Platform, UtmValue};
+use crate::names::{CampaignSlug, Handle, Platform, Tag, UtmValue, MAX_TAGS};
 use crate::slug::Slug;
+use crate::targeting::{self, Chosen, Rule, Variant};
 use crate::time::{self, Millis};
 use crate::utm::{self, UtmTags};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Whether a link redirects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +60,71 @@ pub struct NewLink {
     pub discount: DiscountSetting,
     pub escape_in_app: bool,
     pub limits: Limits,
+    pub routing: Routing,
+    pub tags: Vec<Tag>,
+    /// The short domain the link answers on (a `SHORT_DOMAINS` host,
+    /// checked by the shell); `None`: every domain.
+    pub domain: Option<String>,
+}
+
+/// Where a link may send a visitor other than its destination: ordered
+/// targeting rules (first match wins), then sticky A/B variants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    pub rules: Vec<Rule>,
+    pub variants: Vec<Variant>,
+}
+
+/// A `tags` field: a list of [`Tag`]s, de-duplicated and sorted; `null`
+/// is none.
+pub fn parse_tags(v: &Value) -> Result<Vec<Tag>, ApiError> {
+    let items = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        _ => {
+            return Err(
+                ParseError::new("invalid_type", "tags must be a list of strings").at("tags"),
+            )
+        }
+    };
+    if items.len() > MAX_TAGS {
+        return Err(ParseError::new("too_many", format!("at most {MAX_TAGS} tags")).at("tags"));
+    }
+    let mut tags = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = || format!("tags[{i}]");
+        let Value::String(raw) = item else {
+            return Err(ParseError::new("invalid_type", "a tag must be a string").at(&field()));
+        };
+        let tag = Tag::parse(raw).map_err(|e| e.at(&field()))?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    crate::order::sort(&mut tags);
+    Ok(tags)
+}
+
+/// A `domain` field: the host of a short domain, lower-cased.
+pub fn parse_domain(s: &str) -> Result<String, ParseError> {
+    let host = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if ok {
+        Ok(host)
+    } else {
+        Err(ParseError::new(
+            "invalid_format",
+            "domain must be a host name such as go.brand.com",
+        ))
+    }
+}
+
+fn field_or_null<'a>(o: &'a JsonObject, field: &str) -> &'a Value {
+    o.raw(field).unwrap_or(&Value::Null)
 }
 
 /// When a link redirects, and where it sends visitors after that.
@@ -108,6 +175,10 @@ impl NewLink {
         "expires_at",
         "max_clicks",
         "expired_url",
+        "rules",
+        "variants",
+        "tags",
+        "domain",
     ];
 
     pub fn from_json(o: &JsonObject) -> Result<NewLink, ApiError> {
@@ -137,6 +208,12 @@ impl NewLink {
             },
             escape_in_app: o.opt_bool("escape_in_app")?.unwrap_or(false),
             limits,
+            routing: Routing {
+                rules: targeting::parse_rules(field_or_null(o, "rules"))?,
+                variants: targeting::parse_variants(field_or_null(o, "variants"))?,
+            },
+            tags: parse_tags(field_or_null(o, "tags"))?,
+            domain: o.opt("domain", parse_domain)?,
         })
     }
 }
@@ -154,6 +231,12 @@ pub struct LinkPatch {
     pub discount_style: Patch<DiscountStyle>,
     pub discount_param: Patch<ParamName>,
     pub escape_in_app: Option<bool>,
+    /// `None`: keep; `Some(vec![])` (from `null` or `[]`): clear.
+    pub rules: Option<Vec<Rule>>,
+    pub variants: Option<Vec<Variant>>,
+    /// Replaces the link's tags.
+    pub tags: Option<Vec<Tag>>,
+    pub domain: Patch<String>,
 }
 
 impl LinkPatch {
@@ -168,6 +251,10 @@ impl LinkPatch {
         "discount_style",
         "discount_param",
         "escape_in_app",
+        "rules",
+        "variants",
+        "tags",
+        "domain",
     ];
 
     pub fn from_json(o: &JsonObject) -> Result<LinkPatch, ApiError> {
@@ -189,6 +276,13 @@ impl LinkPatch {
             discount_style: o.patch("discount_style", DiscountStyle::parse)?,
             discount_param: o.patch("discount_param", ParamName::parse)?,
             escape_in_app: o.opt_bool("escape_in_app")?,
+            rules: o.raw("rules").map(targeting::parse_rules).transpose()?,
+            variants: o
+                .raw("variants")
+                .map(targeting::parse_variants)
+                .transpose()?,
+            tags: o.raw("tags").map(parse_tags).transpose()?,
+            domain: o.patch("domain", parse_domain)?,
         })
     }
 
@@ -212,6 +306,16 @@ impl LinkPatch {
         if let Some(e) = self.escape_in_app {
             link.escape_in_app = e;
         }
+        if let Some(r) = &self.rules {
+            link.routing.rules = r.clone();
+        }
+        if let Some(v) = &self.variants {
+            link.routing.variants = v.clone();
+        }
+        if let Some(t) = &self.tags {
+            link.tags = t.clone();
+        }
+        self.domain.clone().apply(&mut link.domain);
         link.updated_at = now;
         Ok(link)
     }
@@ -237,6 +341,9 @@ pub struct LinkRecord {
     /// The campaign's defaults, which the link's own settings override.
     pub campaign_discount: DiscountSetting,
     pub escape_in_app: bool,
+    pub routing: Routing,
+    pub tags: Vec<Tag>,
+    pub domain: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -260,12 +367,19 @@ impl LinkRecord {
     /// Where a visitor is sent, applying `code` (the link's own code, or the
     /// one a `/c/{code}` visit came with).
     pub fn target_with(&self, store: &StoreDefaults, code: Option<&PromoCode>) -> Target {
+        self.target_to(&self.destination, store, code)
+    }
+
+    /// `destination` (the link's own, a rule's or a variant's) with the
+    /// link's tags and discount merged in, exactly as for the default.
+    fn target_to(
+        &self,
+        destination: &Destination,
+        store: &StoreDefaults,
+        code: Option<&PromoCode>,
+    ) -> Target {
         let (style, param) = self.effective_discount(store);
-        Target::build(
-            &self.destination,
-            &self.tags(),
-            code.map(|c| (c, style, &param)),
-        )
+        Target::build(destination, &self.tags(), code.map(|c| (c, style, &param)))
     }
 
     pub fn target(&self, store: &StoreDefaults) -> Target {
@@ -305,6 +419,10 @@ impl LinkRecord {
             discount_style: style,
             discount_param: uses_param.then(|| param.as_str().to_owned()),
             escape_in_app: self.escape_in_app,
+            rules: self.routing.rules.clone(),
+            variants: self.routing.variants.clone(),
+            tags: self.tags.iter().map(|t| t.as_str().to_owned()).collect(),
+            domain: self.domain.clone(),
             created_at: time::format_rfc3339(self.created_at),
             updated_at: time::format_rfc3339(self.updated_at),
         }
@@ -326,6 +444,17 @@ impl LinkRecord {
             escape_in_app: self.escape_in_app,
             destination: self.destination.as_str().to_owned(),
             store: store.signature(),
+            targets: self
+                .routing
+                .rules
+                .iter()
+                .map(|r| &r.destination)
+                .chain(self.routing.variants.iter().map(|v| &v.destination))
+                .map(|d| self.target_to(d, store, code))
+                .collect(),
+            rules: self.routing.rules.clone(),
+            variants: self.routing.variants.clone(),
+            domain: self.domain.clone(),
         }
     }
 }
@@ -358,6 +487,11 @@ pub struct LinkView {
     /// The coupon parameter, for the `woocommerce` and `query` styles.
     pub discount_param: Option<String>,
     pub escape_in_app: bool,
+    pub rules: Vec<Rule>,
+    pub variants: Vec<Variant>,
+    pub tags: Vec<String>,
+    /// The short domain the link is bound to; `null`: every domain.
+    pub domain: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -377,9 +511,33 @@ pub struct CachedLink {
     /// [`StoreDefaults::signature`] of the configuration the target was
     /// built with; a different one makes the entry stale.
     pub store: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+    /// The targets of `rules`, then of `variants`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 impl CachedLink {
+    /// The target a visitor is sent to once the rules and variants chose.
+    pub fn target_of(&self, chosen: Chosen) -> &Target {
+        let i = match chosen {
+            Chosen::Default => None,
+            Chosen::Rule(i) => Some(i),
+            Chosen::Variant(i) => Some(self.rules.len() + i),
+        };
+        i.and_then(|i| self.targets.get(i)).unwrap_or(&self.target)
+    }
+
+    /// Whether the link answers on `host`: bound to it, or to no domain.
+    pub fn answers_on(&self, host: &str) -> bool {
+        self.domain.as_deref().is_none_or(|d| d == host)
+    }
+
     /// Whether this entry was built under the current store configuration.
     pub fn is_current(&self, store: &StoreDefaults) -> bool {
         self.store == store.signature()
@@ -531,6 +689,10 @@ mod tests {
             escape_in_app: false,
             destination: "https://s.example/".into(),
             store: StoreDefaults::default().signature(),
+            rules: Vec::new(),
+            variants: Vec::new(),
+            targets: Vec::new(),
+            domain: None,
         };
         let window = Limits {
             starts_at: Some(100),
@@ -646,6 +808,106 @@ mod tests {
             "reserved",
             "discount_param",
         );
+    }
+
+    #[test]
+    fn rules_variants_tags_and_domain() {
+        let base = r#""destination":"https://shop.example/p?x=1","influencer":"sarah","campaign":"summer""#;
+        let l = parse_new(&format!(
+            r#"{{{base},"rules":[{{"name":"ios","when":{{"os":["ios"]}},"destination":"https://apps.apple.com/app/id1"}}],
+                "variants":[{{"destination":"https://shop.example/a","weight":30}},{{"destination":"https://shop.example/b","weight":70}}],
+                "tags":["Summer Sale","q4","summer sale"],"domain":"Go.Brand.com."}}"#
+        ))
+        .unwrap();
+        assert_eq!(l.routing.rules.len(), 1);
+        assert_eq!(l.routing.variants.len(), 2);
+        let tags: Vec<&str> = l.tags.iter().map(Tag::as_str).collect();
+        assert_eq!(tags, ["q4", "summer-sale"]);
+        assert_eq!(l.domain.as_deref(), Some("go.brand.com"));
+        check_error(&format!(r#"{{{base},"tags":"x"}}"#), "invalid_type", "tags");
+        check_error(
+            &format!(r#"{{{base},"tags":["ok",7]}}"#),
+            "invalid_type",
+            "tags[1]",
+        );
+        check_error(
+            &format!(r#"{{{base},"tags":["a,b"]}}"#),
+            "invalid_format",
+            "tags[0]",
+        );
+        check_error(
+            &format!(r#"{{{base},"domain":"a/b"}}"#),
+            "invalid_format",
+            "domain",
+        );
+        check_error(
+            &format!(
+                r#"{{{base},"variants":[{{"destination":"https://s.example/a","weight":50}}]}}"#
+            ),
+            "too_few",
+            "variants",
+        );
+
+        // Every rule and variant target carries the link's tags and code.
+        let mut record = LinkRecord {
+            id: 9,
+            slug: Slug::parse("s").unwrap(),
+            destination: l.destination.clone(),
+            influencer: l.influencer.clone(),
+            campaign: l.campaign.clone(),
+            content: None,
+            platform: None,
+            utm_medium: l.utm_medium.clone(),
+            utm_term: None,
+            status: LinkStatus::Active,
+            limits: Limits::default(),
+            discount_code: Some(PromoCode::parse("SARAH20").unwrap()),
+            discount: DiscountSetting {
+                style: Some(DiscountStyle::Query),
+                param: None,
+            },
+            campaign_discount: DiscountSetting::default(),
+            escape_in_app: false,
+            routing: l.routing.clone(),
+            tags: l.tags.clone(),
+            domain: l.domain.clone(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let c = record.cached(&StoreDefaults::default());
+        let tail =
+            "utm_source=sarah&utm_medium=influencer&utm_campaign=summer&coupon=SARAH20&lc_cid=C";
+        assert_eq!(
+            c.target_of(Chosen::Default).location("C"),
+            format!("https://shop.example/p?x=1&{tail}")
+        );
+        assert_eq!(
+            c.target_of(Chosen::Rule(0)).location("C"),
+            format!("https://apps.apple.com/app/id1?{tail}")
+        );
+        assert_eq!(
+            c.target_of(Chosen::Variant(1)).location("C"),
+            format!("https://shop.example/b?{tail}")
+        );
+        assert_eq!(c.target_of(Chosen::Variant(7)), &c.target);
+        assert!(c.answers_on("go.brand.com") && !c.answers_on("brand.link"));
+        // The KV record round-trips, rules and variants re-validated.
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<CachedLink>(&json).unwrap(), c);
+
+        // PATCH: rules cleared by null, tags replaced, domain cleared.
+        let p = LinkPatch::from_json(
+            &JsonObject::parse(br#"{"rules":null,"tags":["vip"],"domain":null}"#).unwrap(),
+        )
+        .unwrap();
+        record = p.apply(record, 5).unwrap();
+        assert!(record.routing.rules.is_empty());
+        assert_eq!(record.routing.variants.len(), 2);
+        assert_eq!(record.tags, [Tag::parse("vip").unwrap()]);
+        assert_eq!(record.domain, None);
+        assert!(record
+            .cached(&StoreDefaults::default())
+            .answers_on("any.host"));
     }
 
     #[test]

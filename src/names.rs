@@ -183,6 +183,40 @@ impl UtmValue {
     }
 }
 
+/// A free-form tag on a link (`summer-sale`): a [`UtmValue`] (trimmed,
+/// lower-cased, whitespace runs as `-`) of at most [`MAX_TAG_LEN`]
+/// characters, without commas (tags are listed comma-separated in filters
+/// and CSV).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Tag(String);
+
+pub const MAX_TAG_LEN: usize = 48;
+/// The most tags one link carries.
+pub const MAX_TAGS: usize = 20;
+
+impl Tag {
+    pub fn parse(s: &str) -> Result<Tag, ParseError> {
+        let v = UtmValue::parse(s)?.0;
+        if v.chars().count() > MAX_TAG_LEN {
+            return Err(ParseError::new(
+                "too_long",
+                format!("a tag must be at most {MAX_TAG_LEN} characters"),
+            ));
+        }
+        if v.contains(',') {
+            return Err(ParseError::new(
+                "invalid_format",
+                "a tag must not contain ','",
+            ));
+        }
+        Ok(Tag(v))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,13 +25,22 @@ pub enum Dim {
     App,
     Code,
     Channel,
+    /// `link` or `qr`: how the credited click arrived.
+    Trigger,
+    /// The targeting rule that chose the click's destination.
+    Rule,
+    /// The A/B variant the click was given.
+    Variant,
+    /// The link's tags, as they are now: a link counts once under each of
+    /// its tags, so rows may overlap (totals do not).
+    Tag,
     Day,
     Week,
     Month,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 11] = [
+    pub const ALL: [Dim; 15] = [
         Dim::Influencer,
         Dim::Campaign,
         Dim::Content,
@@ -40,6 +49,10 @@ impl Dim {
         Dim::App,
         Dim::Code,
         Dim::Channel,
+        Dim::Trigger,
+        Dim::Rule,
+        Dim::Variant,
+        Dim::Tag,
         Dim::Day,
         Dim::Week,
         Dim::Month,
@@ -55,6 +68,10 @@ impl Dim {
             Dim::App => "app",
             Dim::Code => "code",
             Dim::Channel => "channel",
+            Dim::Trigger => "trigger",
+            Dim::Rule => "rule",
+            Dim::Variant => "variant",
+            Dim::Tag => "tag",
             Dim::Day => "day",
             Dim::Week => "week",
             Dim::Month => "month",

@@ -87,6 +87,9 @@ pub enum Route<'a> {
     PatchLink(&'a str),
     DeleteLink(&'a str),
     LinkStats(&'a str),
+    LinkQrSvg(&'a str),
+    LinkQrPng(&'a str),
+    BulkLinks,
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -153,6 +156,12 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             },
             ["v1", "links", slug, "stats"] => match method {
                 Get => LinkStats(slug),
+                _ => MethodNotAllowed,
+            },
+            ["v1", "links", slug, "qr.svg"] => get_only(LinkQrSvg(slug)),
+            ["v1", "links", slug, "qr.png"] => get_only(LinkQrPng(slug)),
+            ["v1", "links:bulk"] => match method {
+                Patch => BulkLinks,
                 _ => MethodNotAllowed,
             },
             _ => ApiNotFound,
@@ -276,6 +285,11 @@ mod tests {
         check(Delete, "/api/v1/links/abc", DeleteLink("abc"));
         check(Put, "/api/v1/links/abc", MethodNotAllowed);
         check(Get, "/api/v1/links/abc/stats", LinkStats("abc"));
+        check(Get, "/api/v1/links/abc/qr.svg", LinkQrSvg("abc"));
+        check(Get, "/api/v1/links/abc/qr.png", LinkQrPng("abc"));
+        check(Post, "/api/v1/links/abc/qr.png", MethodNotAllowed);
+        check(Patch, "/api/v1/links:bulk", BulkLinks);
+        check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
         check(Get, "/api/v1/nothing", ApiNotFound);
         check(Get, "/api/v2/links", ApiNotFound);
@@ -328,6 +342,9 @@ mod openapi_tests {
             PatchLink(_) => ("patch", "/api/v1/links/{slug}"),
             DeleteLink(_) => ("delete", "/api/v1/links/{slug}"),
             LinkStats(_) => ("get", "/api/v1/links/{slug}/stats"),
+            LinkQrSvg(_) => ("get", "/api/v1/links/{slug}/qr.svg"),
+            LinkQrPng(_) => ("get", "/api/v1/links/{slug}/qr.png"),
+            BulkLinks => ("patch", "/api/v1/links:bulk"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
     }
@@ -353,7 +370,7 @@ mod openapi_tests {
                 }
             }
         }
-        assert_eq!(bodies, 11);
+        assert_eq!(bodies, 12);
         let webhook = &doc["paths"]["/api/v1/webhooks/shopify"]["post"]["responses"];
         for status in ["400", "401", "413"] {
             assert!(webhook.get(status).is_some(), "the webhook's {status}");
@@ -386,7 +403,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 38);
+        assert_eq!(operations, 41);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

@@ -188,6 +188,25 @@ const BOTS: &[(Needle, &str, BotKind)] = &[
     (Starts("Go-http-client/"), "go-http-client", Tool),
 ];
 
+/// Every app name [`classify`] can return: the names in [`APPS`], plus
+/// `webview` for web views of unnamed apps (targeting rules name these).
+pub const APP_NAMES: &[&str] = &[
+    "messenger",
+    "threads",
+    "instagram",
+    "facebook",
+    "tiktok",
+    "snapchat",
+    "x",
+    "linkedin",
+    "pinterest",
+    "line",
+    "wechat",
+    "whatsapp",
+    "google_app",
+    "webview",
+];
+
 /// In-app browsers, most specific first (Messenger before Facebook, Threads
 /// before Instagram).
 const APPS: &[(Needle, &str)] = &[
@@ -348,6 +367,17 @@ mod tests {
             (want_app, cols[1], cols[2], want_bot),
             "UA: {ua:?}"
         );
+    }
+
+    #[test]
+    fn app_names_are_exactly_the_apps_table_and_webview() {
+        for (_, name) in APPS {
+            assert!(APP_NAMES.contains(name), "{name} is missing from APP_NAMES");
+        }
+        for name in APP_NAMES {
+            let known = *name == "webview" || APPS.iter().any(|(_, n)| n == name);
+            assert!(known, "{name} is not a name classify returns");
+        }
     }
 
     #[test]

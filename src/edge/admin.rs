@@ -3,15 +3,19 @@
 
 use super::http::{self, read_json, unavailable};
 use super::{auth, cache, config, now, random, store, DB, LINKS_KV};
+use crate::bulk::{BulkAction, BulkEdit};
 use crate::code::{NewCode, PromoCode};
 use crate::config::Config;
 use crate::error::{ApiError, ParseError};
 use crate::link::{LinkPatch, LinkRecord, LinkStatus, NewLink};
+use crate::names::Tag;
 use crate::page::{next_cursor, Page};
+use crate::qr::{self, QrOptions};
 use crate::roster::{NewCampaign, NewInfluencer};
 use crate::route::Route;
 use crate::slug::{Slug, GENERATED_LEN};
 use serde_json::json;
+use url::form_urlencoded;
 use worker::{D1Database, Env, Request, Response};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -29,12 +33,16 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         .unwrap_or("")
         .to_owned();
     let config = config(env);
-    let base = config
-        .short_base
-        .clone()
-        .or_else(|| url.as_ref().map(|u| u.origin().ascii_serialization()))
+    let origin = url
+        .as_ref()
+        .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
-    let view = |r: &LinkRecord| r.view(&base, &config.store);
+    let view = |r: &LinkRecord| {
+        r.view(
+            &config.short_base_for(r.domain.as_deref(), &origin),
+            &config.store,
+        )
+    };
     match route {
         Route::CreateInfluencer => {
             let body = NewInfluencer::from_json(&read_json(&mut req).await?)?;
@@ -88,13 +96,18 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         }
         Route::CreateLink => {
             let body = NewLink::from_json(&read_json(&mut req).await?)?;
+            check_domain(&config, body.domain.as_deref())?;
             let record = create_link(&db, &body).await?;
             publish(env, &config, &record).await?;
             http::json(201, &view(&record))
         }
         Route::ListLinks => {
             let page = Page::from_query(&query)?;
-            let links = store::list_links(&db, page).await?;
+            let tag = form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "tag")
+                .map(|(_, v)| Tag::parse(&v).map_err(|e| e.at("tag")))
+                .transpose()?;
+            let links = store::list_links(&db, page, tag.as_ref()).await?;
             let ids: Vec<i64> = links.iter().map(|l| l.id).collect();
             let views: Vec<_> = links.iter().map(view).collect();
             http::json(
@@ -106,6 +119,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         Route::PatchLink(slug) => {
             let patch = LinkPatch::from_json(&read_json(&mut req).await?)?;
             let record = patch.apply(find_link(&db, slug).await?, now())?;
+            check_domain(&config, record.domain.as_deref())?;
             if let Some(code) = &record.discount_code {
                 let owner = store::link_influencer(&db, record.id).await?;
                 check_code_owner(&db, code, owner).await?;
@@ -126,7 +140,52 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             let record = find_link(&db, slug).await?;
             http::json(200, &store::link_stats(&db, record.id).await?)
         }
+        Route::LinkQrSvg(slug) | Route::LinkQrPng(slug) => {
+            let opts = QrOptions::from_query(&query)?;
+            let record = find_link(&db, slug).await?;
+            let text = qr::scan_url(&view(&record).short_url);
+            let too_long = |e: ParseError| e.at("slug");
+            let resp = if matches!(route, Route::LinkQrSvg(_)) {
+                let r = Response::ok(qr::svg(&text, &opts).map_err(too_long)?);
+                r.map(|r| (r, "image/svg+xml"))
+            } else {
+                let r = Response::from_bytes(qr::png(&text, &opts).map_err(too_long)?);
+                r.map(|r| (r, "image/png"))
+            };
+            let (resp, ctype) = resp.map_err(unavailable("building the QR response"))?;
+            let h = resp.headers();
+            let _ = h.set("Content-Type", ctype);
+            let _ = h.set("Cache-Control", "private, max-age=300");
+            Ok(resp)
+        }
+        Route::BulkLinks => {
+            let edit = BulkEdit::from_json(&read_json(&mut req).await?)?;
+            let records = store::bulk_edit(&db, &edit, now()).await?;
+            // Tags are not in the redirect record; everything else is.
+            if !matches!(edit.action, BulkAction::AddTag(_)) {
+                for record in &records {
+                    publish(env, &config, record).await?;
+                }
+            }
+            let slugs: Vec<&str> = records.iter().map(|r| r.slug.as_str()).collect();
+            http::json(
+                200,
+                &json!({"action": edit.action.as_str(), "affected": slugs.len(), "slugs": slugs}),
+            )
+        }
         _ => Err(ApiError::NotFound { what: "route" }),
+    }
+}
+
+/// A link's `domain` must be one of `SHORT_DOMAINS`.
+fn check_domain(config: &Config, domain: Option<&str>) -> Result<()> {
+    match domain {
+        Some(d) if config.short_domain(d).is_none() => Err(ParseError::new(
+            "unknown_domain",
+            format!("{d} is not one of SHORT_DOMAINS"),
+        )
+        .at("domain")),
+        _ => Ok(()),
     }
 }
 
@@ -163,10 +222,7 @@ async fn create_link(db: &D1Database, body: &NewLink) -> Result<LinkRecord> {
             .slug
             .clone()
             .unwrap_or_else(|| Slug::generate(random::bytes::<GENERATED_LEN>()));
-        if store::insert_link(db, body, &slug, influencer_id, campaign_id, now())
-            .await?
-            .is_some()
-        {
+        if store::insert_link(db, body, &slug, influencer_id, campaign_id, now()).await? {
             return store::load_link(db, &slug)
                 .await?
                 .ok_or(ApiError::Unavailable);

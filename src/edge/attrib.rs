@@ -925,38 +925,42 @@ pub async fn handle(
 /// sums those conversions' whole (reporting) revenue.
 const CREDIT_ROLLUP_SQL: &str = "\
 INSERT INTO credit_rollup (day, model, channel, influencer, campaign, link, content, platform, app, code,
+                           trigger, rule, variant,
                            conversion_micros, revenue_minor, assisted_conversions, assisted_revenue, days_to_convert_ms)
-SELECT day, model, channel, influencer, campaign, link, content, platform, app, code,
+SELECT day, model, channel, influencer, campaign, link, content, platform, app, code, trigger, rule, variant,
        SUM(micros), SUM(revenue), SUM(assisted), SUM(CASE WHEN assisted = 1 THEN total ELSE 0 END), SUM(dtc)
   FROM (
-    SELECT day, model, channel, influencer, campaign, link, content, platform, app, code, conversion_id,
-           SUM(conversion_micros) AS micros, SUM(reporting_minor) AS revenue, MAX(is_assist) AS assisted,
-           MAX(total) AS total, SUM(dtc_part) / 1000000 AS dtc
+    SELECT day, model, channel, influencer, campaign, link, content, platform, app, code, trigger, rule, variant,
+           conversion_id, SUM(conversion_micros) AS micros, SUM(reporting_minor) AS revenue,
+           MAX(is_assist) AS assisted, MAX(total) AS total, SUM(dtc_part) / 1000000 AS dtc
       FROM (
-        SELECT converted_at / 86400000 AS day, model, channel, COALESCE(influencer, '') AS influencer,
-               COALESCE(campaign, '') AS campaign, COALESCE(link, '') AS link, COALESCE(content, '') AS content,
-               COALESCE(platform, '') AS platform, COALESCE(app, '') AS app, COALESCE(code, '') AS code,
-               conversion_id, conversion_micros, reporting_minor, is_assist,
-               SUM(reporting_minor) OVER (PARTITION BY conversion_id, model) AS total,
-               (converted_at - touched_at) * conversion_micros AS dtc_part
-          FROM credits WHERE converted_at >= ?2 AND converted_at < ?3 AND reporting_minor IS NOT NULL)
+        SELECT c.converted_at / 86400000 AS day, c.model, c.channel, COALESCE(c.influencer, '') AS influencer,
+               COALESCE(c.campaign, '') AS campaign, COALESCE(c.link, '') AS link, COALESCE(c.content, '') AS content,
+               COALESCE(c.platform, '') AS platform, COALESCE(c.app, '') AS app, COALESCE(c.code, '') AS code,
+               COALESCE(k.trigger, '') AS trigger, COALESCE(k.rule, '') AS rule, COALESCE(k.variant, '') AS variant,
+               c.conversion_id, c.conversion_micros, c.reporting_minor, c.is_assist,
+               SUM(c.reporting_minor) OVER (PARTITION BY c.conversion_id, c.model) AS total,
+               (c.converted_at - c.touched_at) * c.conversion_micros AS dtc_part
+          FROM credits c LEFT JOIN clicks k ON c.touch_kind = 'click' AND k.id = substr(c.touchpoint_key, 7)
+         WHERE c.converted_at >= ?2 AND c.converted_at < ?3 AND c.reporting_minor IS NOT NULL)
      WHERE day IN (SELECT value FROM json_each(?1))
-     GROUP BY day, model, channel, influencer, campaign, link, content, platform, app, code, conversion_id)
- GROUP BY day, model, channel, influencer, campaign, link, content, platform, app, code";
+     GROUP BY day, model, channel, influencer, campaign, link, content, platform, app, code, trigger, rule, variant,
+              conversion_id)
+ GROUP BY day, model, channel, influencer, campaign, link, content, platform, app, code, trigger, rule, variant";
 
 /// Recomputes the click rollup of the days in `?4` (JSON; `?1`..`?2` bound
 /// their milliseconds): clicks, unique clicks (the 30-minute rule, `?3`,
-/// looking back across the first day's start) and bot clicks per day, link
-/// and app.
+/// looking back across the first day's start) and bot clicks per day, link,
+/// app, trigger, rule and variant.
 const CLICK_ROLLUP_SQL: &str = "\
-INSERT INTO click_rollup (day, link_id, app, clicks, unique_clicks, bot_clicks)
-SELECT ts / 86400000, link_id, COALESCE(app, 'browser'), SUM(1 - is_bot),
-       SUM(CASE WHEN is_bot = 0 AND (prev IS NULL OR ts - prev >= ?3) THEN 1 ELSE 0 END), SUM(is_bot)
-  FROM (SELECT ts, link_id, app, is_bot,
+INSERT INTO click_rollup (day, link_id, app, trigger, rule, variant, clicks, unique_clicks, bot_clicks)
+SELECT ts / 86400000, link_id, COALESCE(app, 'browser'), trigger, COALESCE(rule, ''), COALESCE(variant, ''),
+       SUM(1 - is_bot), SUM(CASE WHEN is_bot = 0 AND (prev IS NULL OR ts - prev >= ?3) THEN 1 ELSE 0 END), SUM(is_bot)
+  FROM (SELECT ts, link_id, app, trigger, rule, variant, is_bot,
                CASE WHEN is_bot = 0 THEN LAG(ts) OVER (PARTITION BY link_id, visitor_id, is_bot ORDER BY ts, id) END AS prev
           FROM clicks WHERE ts >= ?1 - ?3 AND ts < ?2)
  WHERE ts >= ?1 AND ts / 86400000 IN (SELECT value FROM json_each(?4))
- GROUP BY 1, 2, 3";
+ GROUP BY 1, 2, 3, 4, 5, 6";
 
 /// Rebuilds the report rollups day by day (`?from=&to=`, dates; default:
 /// every day with clicks or credits), one D1 batch per day so each stays
@@ -1042,7 +1046,8 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
 /// `click_rollup r` joined with `links l`, `influencers i`, `campaigns cp`.
 const CLICK_DIM_KEY: &str = "COALESCE(CASE d.value WHEN 'influencer' THEN i.handle WHEN 'campaign' THEN cp.slug \
      WHEN 'content' THEN l.content WHEN 'platform' THEN l.platform WHEN 'link' THEN l.slug WHEN 'app' THEN r.app \
-     WHEN 'code' THEN l.discount_code WHEN 'channel' THEN 'influencer' END, '')";
+     WHEN 'code' THEN l.discount_code WHEN 'channel' THEN 'influencer' WHEN 'trigger' THEN r.trigger \
+     WHEN 'rule' THEN r.rule WHEN 'variant' THEN r.variant END, '')";
 
 /// The same over `credit_rollup c` (reports' semantics: no link means no
 /// app; a link without an app is the browser).
@@ -1050,9 +1055,10 @@ const CREDIT_DIM_KEY: &str =
     "COALESCE(CASE d.value WHEN 'influencer' THEN c.influencer WHEN 'campaign' THEN c.campaign \
      WHEN 'content' THEN c.content WHEN 'platform' THEN c.platform WHEN 'link' THEN c.link \
      WHEN 'app' THEN COALESCE(NULLIF(c.app, ''), CASE WHEN c.link <> '' THEN 'browser' END) \
-     WHEN 'code' THEN c.code WHEN 'channel' THEN c.channel END, '')";
+     WHEN 'code' THEN c.code WHEN 'channel' THEN c.channel WHEN 'trigger' THEN c.trigger \
+     WHEN 'rule' THEN c.rule WHEN 'variant' THEN c.variant END, '')";
 
-const DIMS_JSON: &str = "[\"influencer\",\"campaign\",\"content\",\"platform\",\"link\",\"app\",\"code\",\"channel\",\"all\"]";
+const DIMS_JSON: &str = "[\"influencer\",\"campaign\",\"content\",\"platform\",\"link\",\"app\",\"code\",\"channel\",\"trigger\",\"rule\",\"variant\",\"all\"]";
 
 /// Statements that rebuild the per-dimension rollups of the days in
 /// `days_json` from the fine rollups (which must be current).

@@ -47,7 +47,7 @@ pub fn key(slug: &Slug) -> String {
 
 /// What the cache knows about a slug.
 pub enum Lookup {
-    Hit(CachedLink),
+    Hit(Box<CachedLink>),
     KnownMissing,
     Miss,
 }
@@ -68,7 +68,7 @@ pub async fn get(kv: &KvStore, slug: &Slug, now: Millis) -> Lookup {
         Ok(Some(v)) => match serde_json::from_str::<CachedLink>(&v) {
             Ok(link) => {
                 remember(slug, Some(&link), now);
-                Lookup::Hit(link)
+                Lookup::Hit(Box::new(link))
             }
             Err(e) => {
                 console_error!("corrupt cache entry for {slug}: {e}");

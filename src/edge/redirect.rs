@@ -13,7 +13,7 @@
 //! * everyone else: the 302 with UTM tags, `lc_cid` and the discount code.
 
 use super::{cache, clicks, config, now, random, store, DB, LINKS_KV};
-use crate::click::{self, Click, RequestFacts, Via, Visit};
+use crate::click::{self, Click, RequestFacts, Trigger, Via, Visit};
 use crate::clicklog::ClickRow;
 use crate::code::PromoCode;
 use crate::discount::StoreDefaults;
@@ -22,6 +22,7 @@ use crate::link::{Availability, CachedLink, LinkStatus};
 use crate::pages;
 use crate::route::Method;
 use crate::slug::Slug;
+use crate::targeting::{self, VisitorFacts};
 use crate::ua::{self, BotKind};
 use worker::{console_error, Context, Env, Request, Response, Result};
 
@@ -115,6 +116,11 @@ fn visit(
     via: Via,
 ) -> Result<Response> {
     let now = now();
+    let url = req.url()?;
+    if !link.answers_on(url.host_str().unwrap_or("")) {
+        // Bound to another short domain: this one does not know the slug.
+        return not_found_page();
+    }
     let headers = req.headers();
     let user_agent = headers.get("User-Agent")?;
     let info = ua::classify(user_agent.as_deref().unwrap_or(""));
@@ -141,7 +147,20 @@ fn visit(
     let visitor =
         known_visitor.unwrap_or_else(|| VisitorId::from_random(random::bytes::<ID_BYTES>()));
     let click_id = ClickId::from_random(random::bytes::<ID_BYTES>());
-    let location = link.target.location(click_id.as_str());
+    let country = req.cf().and_then(|cf| cf.country());
+    let accept_language = headers.get("Accept-Language")?;
+    let chosen = targeting::choose(
+        &link.rules,
+        &link.variants,
+        &VisitorFacts {
+            ua: &info,
+            country: country.as_deref(),
+            accept_language: accept_language.as_deref(),
+        },
+        link.id,
+        visitor.as_str(),
+    );
+    let location = link.target_of(chosen).location(click_id.as_str());
 
     let preview_bot = !head && info.bot.is_some_and(|b| b.kind == BotKind::Preview);
     let resp = if preview_bot {
@@ -166,7 +185,7 @@ fn visit(
     }
 
     let referer = headers.get("Referer")?;
-    let country = req.cf().and_then(|cf| cf.country());
+    let (rule, variant) = chosen.labels(&link.rules, &link.variants);
     let facts = RequestFacts {
         user_agent: user_agent.as_deref(),
         referer: referer.as_deref(),
@@ -182,6 +201,9 @@ fn visit(
             via,
             code: link.code.clone(),
             head,
+            trigger: Trigger::from_query(url.query()),
+            rule: rule.map(str::to_owned),
+            variant: variant.map(str::to_owned),
         },
         &info,
         &facts,
@@ -205,7 +227,7 @@ async fn resolve(
     }
     let kv = env.kv(LINKS_KV)?;
     match cache::get(&kv, slug, now()).await {
-        cache::Lookup::Hit(link) if link.is_current(store) => return Ok(Some(link)),
+        cache::Lookup::Hit(link) if link.is_current(store) => return Ok(Some(*link)),
         cache::Lookup::KnownMissing => return Ok(None),
         cache::Lookup::Hit(_) | cache::Lookup::Miss => {}
     }

@@ -13,7 +13,7 @@ use crate::fx::{NewRate, Rates, RATE_SCALE};
 use crate::input::Patch;
 use crate::money::Currency;
 use crate::page::{next_cursor, Page};
-use crate::report::{self, ClickAgg, CreditAgg, Dim, Format, Inputs, Key, ReportParams};
+use crate::report::{self, CreditAgg, Dim, Format, Inputs, Key, ReportParams};
 use crate::route::Route;
 use crate::time;
 use serde::Deserialize;
@@ -359,6 +359,10 @@ fn click_expr(d: Dim) -> &'static str {
         Dim::App => "r.app",
         Dim::Code => "l.discount_code",
         Dim::Channel => "'influencer'",
+        Dim::Trigger => "r.trigger",
+        Dim::Rule => "NULLIF(r.rule, '')",
+        Dim::Variant => "NULLIF(r.variant, '')",
+        Dim::Tag => "t.tag",
         Dim::Day => "r.day",
         Dim::Week => "(r.day - ((r.day + 3) % 7))",
         Dim::Month => "strftime('%Y-%m', r.day * 86400, 'unixepoch')",
@@ -387,6 +391,10 @@ fn credit_expr(d: Dim) -> &'static str {
         Dim::App => "COALESCE(NULLIF(app, ''), CASE WHEN link <> '' THEN 'browser' END)",
         Dim::Code => "NULLIF(code, '')",
         Dim::Channel => "channel",
+        Dim::Trigger => "NULLIF(trigger, '')",
+        Dim::Rule => "NULLIF(rule, '')",
+        Dim::Variant => "NULLIF(variant, '')",
+        Dim::Tag => "t.tag",
         Dim::Day => "day",
         Dim::Week => "(day - ((day + 3) % 7))",
         Dim::Month => "strftime('%Y-%m', day * 86400, 'unixepoch')",
@@ -449,7 +457,19 @@ pub async fn build_report_metered(
         .filter(|d| d.bucket(0).is_none())
         .collect();
     type Rows = Vec<Map<String, Value>>;
-    let (clicks, credits): (Rows, Rows) = if non_time.len() <= 1 {
+    // Tags are many per link and read as they are now: always the fine
+    // rollups, joined with the links' tags (untagged links: no tag).
+    let by_tag = dims.contains(&Dim::Tag);
+    let (click_tags, credit_tags) = if by_tag {
+        (
+            " LEFT JOIN link_tags t ON t.link_id = r.link_id",
+            " LEFT JOIN (SELECT tl.slug AS tag_link, lt.tag FROM link_tags lt JOIN links tl ON tl.id = lt.link_id) t \
+             ON t.tag_link = link",
+        )
+    } else {
+        ("", "")
+    };
+    let (clicks, credits): (Rows, Rows) = if non_time.len() <= 1 && !by_tag {
         // At most one non-time dimension: the per-dimension rollups, whose
         // size is days × keys whatever the traffic.
         let dim = non_time.first().map_or("all", |d| d.as_str());
@@ -495,14 +515,14 @@ pub async fn build_report_metered(
         let click_sql = format!(
             "SELECT {ccols}, SUM(r.clicks) AS clicks, SUM(r.unique_clicks) AS unique_clicks, SUM(r.bot_clicks) AS bot_clicks \
              FROM click_rollup r JOIN links l ON l.id = r.link_id JOIN influencers i ON i.id = l.influencer_id \
-             JOIN campaigns cp ON cp.id = l.campaign_id WHERE r.day BETWEEN ?1 AND ?2 GROUP BY {cgroup}"
+             JOIN campaigns cp ON cp.id = l.campaign_id{click_tags} WHERE r.day BETWEEN ?1 AND ?2 GROUP BY {cgroup}"
         );
         let (kcols, kgroup) = select(credit_expr);
         let credit_sql = format!(
             "SELECT {kcols}, model, SUM(conversion_micros) AS micros, SUM(revenue_minor) AS revenue, \
                     SUM(assisted_conversions) AS assisted, SUM(assisted_revenue) AS assisted_revenue, \
                     SUM(days_to_convert_ms) AS dtc \
-             FROM credit_rollup WHERE model IN (SELECT value FROM json_each(?3)) AND day BETWEEN ?1 AND ?2 \
+             FROM credit_rollup{credit_tags} WHERE model IN (SELECT value FROM json_each(?3)) AND day BETWEEN ?1 AND ?2 \
              GROUP BY {kgroup}, model"
         );
         (
@@ -587,8 +607,19 @@ pub async fn build_report_metered(
             *inputs.costs.entry(key).or_default() += amount;
         }
     }
-    let _ = ClickAgg::default();
-    Ok(report::build(p, &inputs, config.reporting_currency))
+    let mut report = report::build(p, &inputs, config.reporting_currency);
+    if by_tag {
+        // A link counts under each of its tags, so the rows overlap; the
+        // totals are those of a report whose rows do not overlap.
+        let whole = ReportParams {
+            group_by: vec![Dim::Channel],
+            ..p.clone()
+        };
+        report.totals = Box::pin(build_report_metered(db, &whole, config, rows_read))
+            .await?
+            .totals;
+    }
+    Ok(report)
 }
 
 pub async fn load_rates(db: &D1Database) -> Result<Rates> {

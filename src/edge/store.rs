@@ -5,17 +5,19 @@
 //! row is reported instead of being served.
 
 use super::http::unavailable;
+use crate::bulk::{BulkAction, BulkEdit, BULK_MAX};
 use crate::click::{LinkStats, StatsCounts, UNIQUE_WINDOW};
 use crate::clicklog::{self, ClickRow, Param, ROWS_PER_STATEMENT};
 use crate::code::{CodeView, NewCode, PromoCode};
 use crate::destination::Destination;
 use crate::discount::{DiscountSetting, DiscountStyle, ParamName};
-use crate::error::ApiError;
-use crate::link::{Limits, LinkRecord, LinkStatus, NewLink};
-use crate::names::{CampaignSlug, Handle, Platform, UtmValue};
+use crate::error::{ApiError, ParseError};
+use crate::link::{parse_tags, Limits, LinkRecord, LinkStatus, NewLink, Routing};
+use crate::names::{CampaignSlug, Handle, Platform, Tag, UtmValue};
 use crate::page::Page;
 use crate::roster::{CampaignView, InfluencerView, NewCampaign, NewInfluencer};
 use crate::slug::Slug;
+use crate::targeting;
 use crate::time::Millis;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -29,7 +31,9 @@ const LINK_SELECT: &str = "SELECT l.id, l.slug, l.destination, i.handle, c.slug 
      l.content, l.platform, l.utm_medium, l.utm_term, l.status, l.expires_at, l.starts_at, l.max_clicks, l.expired_url, \
      l.created_at, l.updated_at, \
      l.discount_code, l.discount_style, l.discount_param, l.escape_in_app, \
-     c.discount_style AS campaign_discount_style, c.discount_param AS campaign_discount_param \
+     c.discount_style AS campaign_discount_style, c.discount_param AS campaign_discount_param, \
+     l.rules, l.variants, l.domain, \
+     (SELECT json_group_array(tag) FROM (SELECT tag FROM link_tags WHERE link_id = l.id ORDER BY tag)) AS tags \
      FROM links l JOIN influencers i ON i.id = l.influencer_id JOIN campaigns c ON c.id = l.campaign_id";
 
 #[derive(Deserialize)]
@@ -80,6 +84,22 @@ struct LinkRow {
     escape_in_app: i64,
     campaign_discount_style: Option<String>,
     campaign_discount_param: Option<String>,
+    rules: Option<String>,
+    variants: Option<String>,
+    domain: Option<String>,
+    tags: Option<String>,
+}
+
+/// A JSON list column (`rules`, `variants`, `tags`), re-validated.
+fn json_list<T>(
+    text: Option<&str>,
+    parse: fn(&serde_json::Value) -> std::result::Result<Vec<T>, ApiError>,
+) -> std::result::Result<Vec<T>, String> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    parse(&v).map_err(|e| e.to_string())
 }
 
 impl TryFrom<LinkRow> for LinkRecord {
@@ -166,6 +186,15 @@ impl TryFrom<LinkRow> for LinkRecord {
                     .map_err(bad("campaign discount_param"))?,
             },
             escape_in_app: r.escape_in_app != 0,
+            routing: Routing {
+                rules: json_list(r.rules.as_deref(), targeting::parse_rules)
+                    .map_err(|e| format!("link row {id}: rules: {e}"))?,
+                variants: json_list(r.variants.as_deref(), targeting::parse_variants)
+                    .map_err(|e| format!("link row {id}: variants: {e}"))?,
+            },
+            tags: json_list(r.tags.as_deref(), parse_tags)
+                .map_err(|e| format!("link row {id}: tags: {e}"))?,
+            domain: r.domain,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -355,7 +384,8 @@ pub async fn resolve_refs(
     Ok(row.map_or((None, None), |r| (r.influencer_id, r.campaign_id)))
 }
 
-/// Inserts a link under `slug`; `None` when the slug is taken.
+/// Inserts a link under `slug` with its tags, in one batch; `false` when
+/// the slug is taken (then nothing is written).
 pub async fn insert_link(
     db: &D1Database,
     l: &NewLink,
@@ -363,15 +393,15 @@ pub async fn insert_link(
     influencer_id: i64,
     campaign_id: i64,
     now: Millis,
-) -> Result<Option<i64>> {
-    let row: Option<IdRow> = first(query!(
+) -> Result<bool> {
+    let insert = stmt(query!(
         db,
         "INSERT INTO links (slug, destination, influencer_id, campaign_id, content, platform, utm_medium, \
                             utm_term, status, expires_at, created_at, updated_at, \
                             discount_code, discount_style, discount_param, escape_in_app, \
-                            starts_at, max_clicks, expired_url) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?14, ?9, ?9, ?10, ?11, ?12, ?13, ?15, ?16, ?17) \
-         ON CONFLICT(slug) DO NOTHING RETURNING id",
+                            starts_at, max_clicks, expired_url, rules, variants, domain) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?14, ?9, ?9, ?10, ?11, ?12, ?13, ?15, ?16, ?17, ?18, ?19, ?20) \
+         ON CONFLICT(slug) DO NOTHING",
         slug.as_str(),
         l.destination.as_str(),
         influencer_id,
@@ -388,9 +418,39 @@ pub async fn insert_link(
         l.limits.expires_at,
         l.limits.starts_at,
         l.limits.max_clicks,
-        l.limits.expired_url.as_ref().map(Destination::as_str)
-    ), "inserting link").await?;
-    Ok(row.map(|r| r.id))
+        l.limits.expired_url.as_ref().map(Destination::as_str),
+        list_text(&l.routing.rules),
+        list_text(&l.routing.variants),
+        l.domain.as_deref()
+    ), "binding link insert")?;
+    // Only when the link row was inserted (changes() is the link insert's).
+    let tags = stmt(
+        query!(
+            db,
+            "INSERT INTO link_tags (link_id, tag) SELECT l.id, j.value FROM links l, json_each(?2) j \
+             WHERE l.slug = ?1 AND changes() > 0",
+            slug.as_str(),
+            tag_list(&l.tags)
+        ),
+        "binding tag insert",
+    )?;
+    let results = batch(db, vec![insert, tags], "inserting link").await?;
+    Ok(results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0)
+}
+
+/// A list as a JSON text column; `None` (NULL) when empty.
+fn list_text<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    (!items.is_empty()).then(|| json_text(items))
+}
+
+fn tag_list(tags: &[Tag]) -> String {
+    let tags: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    json_text(&tags)
 }
 
 pub async fn load_link(db: &D1Database, slug: &Slug) -> Result<Option<LinkRecord>> {
@@ -406,13 +466,19 @@ pub async fn load_link(db: &D1Database, slug: &Slug) -> Result<Option<LinkRecord
     row.map(to_record).transpose()
 }
 
-pub async fn list_links(db: &D1Database, page: Page) -> Result<Vec<LinkRecord>> {
+/// A page of links, optionally only those carrying `tag`.
+pub async fn list_links(db: &D1Database, page: Page, tag: Option<&Tag>) -> Result<Vec<LinkRecord>> {
     let rows: Vec<LinkRow> = all(
         query!(
             db,
-            &format!("{LINK_SELECT} WHERE l.id > ?1 ORDER BY l.id LIMIT ?2"),
+            &format!(
+                "{LINK_SELECT} WHERE l.id > ?1 \
+                 AND (?3 IS NULL OR l.id IN (SELECT link_id FROM link_tags WHERE tag = ?3)) \
+                 ORDER BY l.id LIMIT ?2"
+            ),
             page.after,
-            page.limit
+            page.limit,
+            tag.map(Tag::as_str)
         ),
         "listing links",
     )
@@ -422,10 +488,10 @@ pub async fn list_links(db: &D1Database, page: Page) -> Result<Vec<LinkRecord>> 
 
 /// Writes a link's mutable fields back.
 pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
-    run(query!(
+    let update = stmt(query!(
         db,
         "UPDATE links SET destination = ?1, status = ?2, expires_at = ?3, updated_at = ?4, \
-         starts_at = ?10, max_clicks = ?11, expired_url = ?12, \
+         starts_at = ?10, max_clicks = ?11, expired_url = ?12, rules = ?13, variants = ?14, domain = ?15, \
          discount_code = ?5, discount_style = ?6, discount_param = ?7, escape_in_app = ?8 WHERE id = ?9",
         l.destination.as_str(),
         l.status.as_str(),
@@ -438,9 +504,128 @@ pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
         l.id,
         l.limits.starts_at,
         l.limits.max_clicks,
-        l.limits.expired_url.as_ref().map(Destination::as_str)
-    ), "updating link").await?;
+        l.limits.expired_url.as_ref().map(Destination::as_str),
+        list_text(&l.routing.rules),
+        list_text(&l.routing.variants),
+        l.domain.as_deref()
+    ), "binding link update")?;
+    let clear = stmt(
+        query!(db, "DELETE FROM link_tags WHERE link_id = ?1", l.id),
+        "binding tag delete",
+    )?;
+    let tags = stmt(
+        query!(
+            db,
+            "INSERT INTO link_tags (link_id, tag) SELECT ?1, value FROM json_each(?2)",
+            l.id,
+            tag_list(&l.tags)
+        ),
+        "binding tag insert",
+    )?;
+    batch(db, vec![update, clear, tags], "updating link").await?;
     Ok(())
+}
+
+/// Applies a bulk edit to every link its filter matches, in one batch (one
+/// transaction), and returns the links as they are now. More than
+/// [`BULK_MAX`] matches, or an unknown target campaign, writes nothing.
+pub async fn bulk_edit(db: &D1Database, edit: &BulkEdit, now: Millis) -> Result<Vec<LinkRecord>> {
+    let target_campaign = match &edit.action {
+        BulkAction::MoveCampaign(slug) => {
+            let row: Option<IdRow> = first(
+                query!(
+                    db,
+                    "SELECT id FROM campaigns WHERE slug = ?1",
+                    slug.as_str()
+                ),
+                "looking up campaign",
+            )
+            .await?;
+            let row = row.ok_or_else(|| {
+                ParseError::new(
+                    "unknown_campaign",
+                    format!("no campaign with slug '{slug}'"),
+                )
+                .at("campaign")
+            })?;
+            Some(row.id)
+        }
+        _ => None,
+    };
+    let f = &edit.filter;
+    let ids: Vec<IdRow> = all(
+        query!(
+            db,
+            "SELECT l.id FROM links l JOIN influencers i ON i.id = l.influencer_id \
+             JOIN campaigns c ON c.id = l.campaign_id \
+             WHERE (?1 IS NULL OR l.id IN (SELECT link_id FROM link_tags WHERE tag = ?1)) \
+               AND (?2 IS NULL OR c.slug = ?2) AND (?3 IS NULL OR i.handle = ?3) \
+             ORDER BY l.id LIMIT ?4",
+            f.tag.as_ref().map(Tag::as_str),
+            f.campaign.as_ref().map(CampaignSlug::as_str),
+            f.influencer.as_ref().map(Handle::as_str),
+            BULK_MAX as i64 + 1
+        ),
+        "selecting links for a bulk edit",
+    )
+    .await?;
+    if ids.len() > BULK_MAX {
+        return Err(ParseError::new(
+            "too_many",
+            format!("the filter matches more than {BULK_MAX} links; narrow it"),
+        )
+        .at("filter"));
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = json_text(&ids.iter().map(|r| r.id).collect::<Vec<_>>());
+    let change = match &edit.action {
+        BulkAction::Disable | BulkAction::Enable => {
+            let status = if edit.action == BulkAction::Disable {
+                LinkStatus::Disabled
+            } else {
+                LinkStatus::Active
+            };
+            query!(
+                db,
+                "UPDATE links SET status = ?1, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?3))",
+                status.as_str(),
+                now,
+                &ids
+            )
+        }
+        BulkAction::MoveCampaign(_) => query!(
+            db,
+            "UPDATE links SET campaign_id = ?1, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?3))",
+            target_campaign,
+            now,
+            &ids
+        ),
+        BulkAction::AddTag(tag) => query!(
+            db,
+            "INSERT INTO link_tags (link_id, tag) SELECT value, ?1 FROM json_each(?2) WHERE 1 \
+             ON CONFLICT DO NOTHING",
+            tag.as_str(),
+            &ids
+        ),
+    };
+    batch(
+        db,
+        vec![stmt(change, "binding bulk edit")?],
+        "applying bulk edit",
+    )
+    .await?;
+    let rows: Vec<LinkRow> = all(
+        query!(
+            db,
+            &format!("{LINK_SELECT} WHERE l.id IN (SELECT value FROM json_each(?1)) ORDER BY l.id"),
+            &ids
+        ),
+        "reading links after a bulk edit",
+    )
+    .await?;
+    rows.into_iter().map(to_record).collect()
 }
 
 /// Inserts click rows as one D1 batch (one transaction) of multi-row

@@ -16,5 +16,6 @@ mod clicks;
 mod conversions;
 mod discounts;
 mod faults;
+mod links;
 mod redirect;
 mod reports;
