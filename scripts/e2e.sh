@@ -23,8 +23,10 @@ bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATE" >"
 
 echo "e2e: starting wrangler dev (state $STATE)"
 # Two short domains for the multi-domain tests (links bound to one answer
-# only on it; the others on every host).
-start_worker "$STATE" "$LOG" --test-scheduled --var "SHORT_DOMAINS:go.brand.test,http://brand.test"
+# only on it; the others on every host); DNT and GPC honoured, and a consent
+# cookie, and the shortest retention, for the privacy tests.
+start_worker "$STATE" "$LOG" --test-scheduled --var "SHORT_DOMAINS:go.brand.test,http://brand.test" \
+  --var "PRIVACY_SIGNALS:dnt,gpc" --var "CONSENT_COOKIE:cmp_consent=yes" --var "RETENTION_DAYS:97"
 
 export LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_ADMIN_TOKEN="$(devvar ADMIN_TOKEN)" \
   LINKCREDIT_INGEST_TOKEN="$(devvar INGEST_TOKEN)" LINKCREDIT_SHOPIFY_SECRET="$(devvar SHOPIFY_WEBHOOK_SECRET)" \
@@ -44,17 +46,19 @@ if [ "$status" != 0 ]; then
 fi
 
 # Fault injection (tests/e2e/faults.rs) takes tables away from D1, so it
-# gets a worker and state of its own, and runs one test at a time.
-if [ "$#" = 0 ] || [[ "$*" == *faults* ]]; then
+# gets a worker and state of its own, and runs one test at a time. That
+# worker also runs in strict privacy mode (tests/e2e/strict.rs).
+if [ "$#" = 0 ] || [[ "$*" == *faults* ]] || [[ "$*" == *strict* ]]; then
   FSTATE="$(mktemp -d -t linkcredit-faults-XXXXXX)"
   FLOG="$ROOT/target/e2e-faults-wrangler.log"
   trap 'stop_worker; rm -rf "$STATE" "$FSTATE"' EXIT
   bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$FSTATE" >"$ROOT/target/e2e-migrate.log" 2>&1 ||
     { cat "$ROOT/target/e2e-migrate.log"; exit 1; }
   echo "e2e: starting a second worker for fault injection (state $FSTATE)"
-  WORKER_LOG_LEVEL=info start_worker "$FSTATE" "$FLOG" --test-scheduled
+  WORKER_LOG_LEVEL=info start_worker "$FSTATE" "$FLOG" --test-scheduled \
+    --var "PRIVACY_MODE:strict" --var "CONSENT_COOKIE:cmp_consent=yes"
   LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_STATE="$FSTATE" LINKCREDIT_LOG="$FLOG" \
-    cargo test --features e2e --test e2e -- --ignored --test-threads=1 faults:: || status=$?
+    cargo test --features e2e --test e2e -- --ignored --test-threads=1 faults:: strict:: || status=$?
   if [ "$status" != 0 ]; then
     echo "e2e: fault tests failed; worker log follows"; tail -n 100 "$FLOG"
   fi

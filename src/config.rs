@@ -7,6 +7,7 @@ use crate::discount::{DiscountStyle, ParamName, StoreDefaults};
 use crate::error::ParseError;
 use crate::journey::{JourneyConfig, CHANNELS};
 use crate::money::Currency;
+use crate::privacy::PrivacyConfig;
 use crate::time::{Millis, DAY};
 
 /// The attribution job's settings.
@@ -54,6 +55,12 @@ pub struct Config {
     pub clicks: GroupCommit,
     /// The short domains links can be bound to (`SHORT_DOMAINS`).
     pub short_domains: Vec<ShortDomain>,
+    /// Consent before the visitor cookie (`PRIVACY_MODE`, `CONSENT_COOKIE`,
+    /// `PRIVACY_SIGNALS`).
+    pub privacy: PrivacyConfig,
+    /// Raw clicks older than this many days are pruned by the cron
+    /// (`RETENTION_DAYS`); `None` keeps them.
+    pub retention_days: Option<u32>,
 }
 
 /// One short domain: the host a request arrives on, and the origin its
@@ -121,6 +128,8 @@ impl Default for Config {
             reporting_currency: Currency::parse("USD").expect("static"),
             clicks: GroupCommit::default(),
             short_domains: Vec::new(),
+            privacy: PrivacyConfig::default(),
+            retention_days: None,
         }
     }
 }
@@ -152,6 +161,20 @@ impl Config {
         };
         if let Some(v) = get("SHORT_DOMAINS") {
             config.short_domains = short_domains(&v)?;
+        }
+        let named = |name: &'static str| move |e: ParseError| (name.to_owned(), e);
+        if let Some(v) = get("PRIVACY_MODE") {
+            config.privacy.mode = PrivacyConfig::parse_mode(&v).map_err(named("PRIVACY_MODE"))?;
+        }
+        if let Some(v) = get("CONSENT_COOKIE") {
+            config.privacy.consent_cookie =
+                Some(PrivacyConfig::parse_consent_cookie(&v).map_err(named("CONSENT_COOKIE"))?);
+        }
+        if let Some(v) = get("PRIVACY_SIGNALS") {
+            config
+                .privacy
+                .parse_signals(&v)
+                .map_err(named("PRIVACY_SIGNALS"))?;
         }
         if let Some(v) = get("DISCOUNT_STYLE") {
             config.store.style =
@@ -242,13 +265,47 @@ impl Config {
                     .insert(channel.to_owned(), days("CHANNEL_WINDOWS", d.trim())?);
             }
         }
+        if let Some(v) = get("RETENTION_DAYS") {
+            let need = config.min_retention_days();
+            config.retention_days = Some(
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|d| (need..=36_500).contains(d))
+                    .ok_or_else(|| {
+                        bad(
+                            "RETENTION_DAYS",
+                            &format!(
+                                "must be a whole number of days from {need} (the longest lookback \
+                                 window or data-driven period, plus the reprocess horizon) to 36500"
+                            ),
+                        )
+                    })?,
+            );
+        }
         Ok(config)
+    }
+
+    /// The shortest retention that never prunes a click an attribution run
+    /// may still read: the longest lookback window or data-driven period,
+    /// plus the reprocess horizon.
+    pub fn min_retention_days(&self) -> u32 {
+        let a = &self.attribution;
+        let j = &a.journey;
+        let longest = j
+            .channel_windows
+            .values()
+            .copied()
+            .chain([j.default_window, j.influencer_window, a.markov_period])
+            .max()
+            .unwrap_or(0);
+        ((longest + a.reprocess_horizon) / DAY) as u32
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::privacy::PrivacyMode;
     use std::collections::HashMap;
 
     fn from(pairs: &[(&str, &str)]) -> Result<Config, (String, ParseError)> {
@@ -257,6 +314,38 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_vars(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn privacy_and_retention() {
+        let c = from(&[]).unwrap();
+        assert_eq!((c.privacy.mode, c.retention_days), (PrivacyMode::Eu, None));
+        assert_eq!(c.min_retention_days(), 97, "90-day data-driven period + 7");
+        let c = from(&[
+            ("PRIVACY_MODE", "strict"),
+            ("CONSENT_COOKIE", "cmp=yes"),
+            ("PRIVACY_SIGNALS", "dnt,gpc"),
+            ("RETENTION_DAYS", "97"),
+        ])
+        .unwrap();
+        assert_eq!(c.privacy.mode, PrivacyMode::Strict);
+        assert!(c.privacy.honor_dnt && c.privacy.honor_gpc);
+        assert_eq!(c.retention_days, Some(97));
+        for (name, value) in [
+            ("RETENTION_DAYS", "96"),
+            ("RETENTION_DAYS", "forever"),
+            ("PRIVACY_MODE", "off"),
+            ("CONSENT_COOKIE", "a b"),
+            ("PRIVACY_SIGNALS", "ads"),
+        ] {
+            assert_eq!(from(&[(name, value)]).unwrap_err().0, name, "{value}");
+        }
+        let short = from(&[("MARKOV_PERIOD_DAYS", "30"), ("RETENTION_DAYS", "67")]).unwrap();
+        assert_eq!(
+            short.retention_days,
+            Some(67),
+            "60-day influencer window + 7"
+        );
     }
 
     #[test]

@@ -41,6 +41,40 @@ pub fn value_of(key: &str, kind: IdKind) -> Option<&str> {
         .and_then(|r| r.strip_prefix(':'))
 }
 
+/// The ids a data-subject request erases: the id asked for (as a visitor
+/// and as a customer id, since the path does not say which) and every id
+/// stitched to it (`keys`: the identity keys of its persons).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    pub visitors: Vec<String>,
+    pub customers: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+impl Erasure {
+    pub fn plan(id: &str, keys: &[String]) -> Erasure {
+        let mut e = Erasure {
+            visitors: vec![id.to_owned()],
+            customers: vec![id.to_owned()],
+            emails: Vec::new(),
+        };
+        for k in keys {
+            for (kind, list) in [
+                (IdKind::Visitor, &mut e.visitors),
+                (IdKind::Customer, &mut e.customers),
+                (IdKind::Email, &mut e.emails),
+            ] {
+                if let Some(v) = value_of(k, kind) {
+                    if !list.iter().any(|x| x == v) {
+                        list.push(v.to_owned());
+                    }
+                }
+            }
+        }
+        e
+    }
+}
+
 /// What to write to link `keys`, given the persons some of them already
 /// belong to (`existing`: `(key, person_id)`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +124,26 @@ pub fn plan(keys: &[String], existing: &[(String, String)]) -> Option<LinkPlan> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erasure_covers_every_stitched_id() {
+        let keys: Vec<String> = ["v:AAA", "c:cust-1", "e:abc123", "v:BBB", "c:cust-1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let e = Erasure::plan("AAA", &keys);
+        assert_eq!(e.visitors, ["AAA", "BBB"]);
+        assert_eq!(e.customers, ["AAA", "cust-1"]);
+        assert_eq!(e.emails, ["abc123"]);
+        assert_eq!(
+            Erasure::plan("x", &[]),
+            Erasure {
+                visitors: vec!["x".into()],
+                customers: vec!["x".into()],
+                emails: vec![],
+            }
+        );
+    }
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()

@@ -35,6 +35,7 @@ pub mod names;
 pub mod order;
 pub mod page;
 pub mod pages;
+pub mod privacy;
 pub mod qr;
 pub mod report;
 pub mod roster;

@@ -90,6 +90,7 @@ pub enum Route<'a> {
     LinkQrSvg(&'a str),
     LinkQrPng(&'a str),
     BulkLinks,
+    ErasePerson(&'a str),
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -160,6 +161,10 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             },
             ["v1", "links", slug, "qr.svg"] => get_only(LinkQrSvg(slug)),
             ["v1", "links", slug, "qr.png"] => get_only(LinkQrPng(slug)),
+            ["v1", "people", id] => match method {
+                Delete => ErasePerson(id),
+                _ => MethodNotAllowed,
+            },
             ["v1", "links:bulk"] => match method {
                 Patch => BulkLinks,
                 _ => MethodNotAllowed,
@@ -289,6 +294,8 @@ mod tests {
         check(Get, "/api/v1/links/abc/qr.png", LinkQrPng("abc"));
         check(Post, "/api/v1/links/abc/qr.png", MethodNotAllowed);
         check(Patch, "/api/v1/links:bulk", BulkLinks);
+        check(Delete, "/api/v1/people/abc", ErasePerson("abc"));
+        check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
         check(Get, "/api/v1/nothing", ApiNotFound);
@@ -345,6 +352,7 @@ mod openapi_tests {
             LinkQrSvg(_) => ("get", "/api/v1/links/{slug}/qr.svg"),
             LinkQrPng(_) => ("get", "/api/v1/links/{slug}/qr.png"),
             BulkLinks => ("patch", "/api/v1/links:bulk"),
+            ErasePerson(_) => ("delete", "/api/v1/people/{id}"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
     }
@@ -403,7 +411,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 41);
+        assert_eq!(operations, 42);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

@@ -7,6 +7,7 @@ use crate::bulk::{BulkAction, BulkEdit};
 use crate::code::{NewCode, PromoCode};
 use crate::config::Config;
 use crate::error::{ApiError, ParseError};
+use crate::ids::{VisitorId, ID_BYTES};
 use crate::link::{LinkPatch, LinkRecord, LinkStatus, NewLink};
 use crate::names::Tag;
 use crate::page::{next_cursor, Page};
@@ -157,6 +158,26 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             let _ = h.set("Content-Type", ctype);
             let _ = h.set("Cache-Control", "private, max-age=300");
             Ok(resp)
+        }
+        Route::ErasePerson(raw) => {
+            let id = crate::route::decode_segment(raw);
+            if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+                return Err(ApiError::NotFound { what: "person" });
+            }
+            let (persons, erased) = store::erase_person(&db, &id, || {
+                VisitorId::from_random(random::bytes::<ID_BYTES>())
+                    .as_str()
+                    .to_owned()
+            })
+            .await?;
+            let total = erased.identities + erased.clicks + erased.conversions + erased.touchpoints;
+            if total == 0 {
+                return Err(ApiError::NotFound { what: "person" });
+            }
+            http::json(
+                200,
+                &json!({"id": id, "persons": persons, "erased": erased}),
+            )
         }
         Route::BulkLinks => {
             let edit = BulkEdit::from_json(&read_json(&mut req).await?)?;

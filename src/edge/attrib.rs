@@ -403,7 +403,17 @@ async fn attribute(
         "finding days with new clicks",
     )
     .await?;
-    let click_days: BTreeSet<i64> = crate::order::set(click_days.into_iter().map(|d| d.day));
+    // Days whose raw clicks retention may have pruned are never rebuilt:
+    // clicks arriving that late are added to their rollup instead.
+    let kept_from = retained_from(config, now);
+    let all_click_days: BTreeSet<i64> = crate::order::set(click_days.into_iter().map(|d| d.day));
+    let late_days: Vec<i64> = all_click_days
+        .iter()
+        .copied()
+        .filter(|d| *d < kept_from)
+        .collect();
+    let click_days: BTreeSet<i64> =
+        crate::order::set(all_click_days.iter().copied().filter(|d| *d >= kept_from));
 
     // 2. What to (re)process: dirty conversions first, then new ones.
     let limit = settings.batch as i64 + 1;
@@ -707,7 +717,24 @@ async fn attribute(
             "binding click rollup",
         )?);
     }
-    let touched: BTreeSet<i64> = crate::order::set(days.union(&click_days).copied());
+    if !late_days.is_empty() {
+        writes.push(stmt(
+            query!(
+                db,
+                CLICK_ROLLUP_ADD_SQL,
+                click_rowid,
+                click_max,
+                kept_from * DAY,
+                30 * MINUTE
+            ),
+            "binding late click rollup",
+        )?);
+    }
+    let touched: BTreeSet<i64> = crate::order::set(
+        days.union(&click_days)
+            .copied()
+            .chain(late_days.iter().copied()),
+    );
     if !touched.is_empty() {
         writes.extend(dim_rollup_statements(db, &json_text(&touched))?);
     }
@@ -796,7 +823,8 @@ pub async fn handle(
                 .ok()
                 .and_then(|u| u.query().map(str::to_owned))
                 .unwrap_or_default();
-            let v = rebuild_rollups(&db, &query).await?;
+            let kept_from = retained_from(&super::config(env), super::now());
+            let v = rebuild_rollups(&db, &query, kept_from).await?;
             super::http::json(200, &v)
         }
         Route::AttributionStatus => {
@@ -962,10 +990,39 @@ SELECT ts / 86400000, link_id, COALESCE(app, 'browser'), trigger, COALESCE(rule,
  WHERE ts >= ?1 AND ts / 86400000 IN (SELECT value FROM json_each(?4))
  GROUP BY 1, 2, 3, 4, 5, 6";
 
+/// Adds clicks with rowids in `?1 < rowid <= ?2` from days before `?3`
+/// (ms) to the click rollup: days whose raw clicks retention may have
+/// pruned, so they are never rebuilt. Unique clicks count among the added
+/// clicks (the 30-minute rule, `?4`).
+const CLICK_ROLLUP_ADD_SQL: &str = "\
+INSERT INTO click_rollup (day, link_id, app, trigger, rule, variant, clicks, unique_clicks, bot_clicks)
+SELECT ts / 86400000, link_id, COALESCE(app, 'browser'), trigger, COALESCE(rule, ''), COALESCE(variant, ''),
+       SUM(1 - is_bot), SUM(CASE WHEN is_bot = 0 AND (prev IS NULL OR ts - prev >= ?4) THEN 1 ELSE 0 END), SUM(is_bot)
+  FROM (SELECT ts, link_id, app, trigger, rule, variant, is_bot,
+               CASE WHEN is_bot = 0 THEN LAG(ts) OVER (PARTITION BY link_id, visitor_id, is_bot ORDER BY ts, id) END AS prev
+          FROM clicks WHERE rowid > ?1 AND rowid <= ?2 AND ts < ?3)
+ WHERE 1
+ GROUP BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (day, link_id, app, trigger, rule, variant) DO UPDATE SET
+  clicks = clicks + excluded.clicks, unique_clicks = unique_clicks + excluded.unique_clicks,
+  bot_clicks = bot_clicks + excluded.bot_clicks";
+
 /// Rebuilds the report rollups day by day (`?from=&to=`, dates; default:
 /// every day with clicks or credits), one D1 batch per day so each stays
 /// small. For repairs and for seeded data; runs keep them current otherwise.
-async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Value> {
+/// The first day whose raw clicks are all still stored (`RETENTION_DAYS`
+/// prunes older ones); click rollups of earlier days are never rebuilt.
+fn retained_from(config: &crate::config::Config, now: Millis) -> i64 {
+    config
+        .retention_days
+        .map_or(i64::MIN, |d| (now - i64::from(d) * DAY).div_euclid(DAY) + 1)
+}
+
+async fn rebuild_rollups(
+    db: &D1Database,
+    query: &str,
+    kept_from: i64,
+) -> Result<serde_json::Value> {
     #[derive(Deserialize)]
     struct Range {
         lo: Option<i64>,
@@ -996,12 +1053,13 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
     if let Some((lo, hi)) = days_wanted {
         for day in lo..=hi {
             let one = json_text(&[day]);
-            let mut writes = vec![
-                stmt(
+            let mut writes = Vec::new();
+            if day >= kept_from {
+                writes.push(stmt(
                     query!(db, "DELETE FROM click_rollup WHERE day = ?1", day),
                     "binding click rollup delete",
-                )?,
-                stmt(
+                )?);
+                writes.push(stmt(
                     query!(
                         db,
                         CLICK_ROLLUP_SQL,
@@ -1011,7 +1069,9 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
                         one.clone()
                     ),
                     "binding click rollup",
-                )?,
+                )?);
+            }
+            writes.extend([
                 stmt(
                     query!(db, "DELETE FROM credit_rollup WHERE day = ?1", day),
                     "binding credit rollup delete",
@@ -1026,7 +1086,7 @@ async fn rebuild_rollups(db: &D1Database, query: &str) -> Result<serde_json::Val
                     ),
                     "binding credit rollup",
                 )?,
-            ];
+            ]);
             writes.extend(dim_rollup_statements(db, &one)?);
             for r in super::store::batch(db, writes, "rebuilding rollups").await? {
                 meter.add(&r);

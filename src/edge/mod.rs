@@ -14,6 +14,7 @@ mod clicks;
 mod http;
 mod ingest;
 mod ledger;
+mod privacy;
 mod random;
 mod redirect;
 mod reports;
@@ -118,6 +119,8 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = attrib::run(&db, &config, now(), &format!("cron {}", event.cron())).await {
         console_error!("scheduled attribution failed: {e}");
     }
+    // After the run, so pruned clicks are rolled up and attributed first.
+    privacy::housekeeping(&db, &config, now()).await;
 }
 
 /// The click queue's consumer (when a `CLICKS` queue is configured).

@@ -12,7 +12,7 @@
 //! * in-app visitors of `escape_in_app` links: the interstitial (200).
 //! * everyone else: the 302 with UTM tags, `lc_cid` and the discount code.
 
-use super::{cache, clicks, config, now, random, store, DB, LINKS_KV};
+use super::{cache, clicks, config, now, privacy, random, store, DB, LINKS_KV};
 use crate::click::{self, Click, RequestFacts, Trigger, Via, Visit};
 use crate::clicklog::ClickRow;
 use crate::code::PromoCode;
@@ -46,8 +46,8 @@ pub async fn link(
     let store = config(env).store;
     match resolve(env, ctx, &slug, &store).await? {
         Some(link) => {
-            let clicks = stored_clicks(env, &link).await;
-            visit(req, env, ctx, &link, clicks, method, Via::Link)
+            let pre = lookups(req, env, &link).await;
+            visit(req, env, ctx, &link, pre, method, Via::Link)
         }
         None => not_found_page(),
     }
@@ -74,8 +74,8 @@ pub async fn code(
     match record {
         Some(r) => {
             let link = r.cached_with(&store, Some(&code));
-            let clicks = stored_clicks(env, &link).await;
-            visit(req, env, ctx, &link, clicks, method, Via::Code)
+            let pre = lookups(req, env, &link).await;
+            visit(req, env, ctx, &link, pre, method, Via::Code)
         }
         None => not_found_page(),
     }
@@ -105,13 +105,29 @@ async fn stored_clicks(env: &Env, link: &CachedLink) -> Option<u64> {
     store::human_clicks(&env.d1(DB).ok()?, link.id).await.ok()
 }
 
+/// What a visit needs from storage before it can answer: only links with
+/// `max_clicks` read their count, only visits without cookie consent the
+/// day's salt (both usually from memory or not at all).
+struct Lookups {
+    clicks: Option<u64>,
+    /// The anonymous visitor, when the visit may not use the cookie.
+    anonymous: Option<VisitorId>,
+}
+
+async fn lookups(req: &Request, env: &Env, link: &CachedLink) -> Lookups {
+    Lookups {
+        clicks: stored_clicks(env, link).await,
+        anonymous: privacy::anonymous_visitor(req, env, link).await,
+    }
+}
+
 /// Answers one visit of a resolved link and records it.
 fn visit(
     req: &Request,
     env: &Env,
     ctx: &Context,
     link: &CachedLink,
-    clicks: Option<u64>,
+    pre: Lookups,
     method: Method,
     via: Via,
 ) -> Result<Response> {
@@ -126,7 +142,7 @@ fn visit(
     let info = ua::classify(user_agent.as_deref().unwrap_or(""));
     let head = method == Method::Head;
     let is_bot = info.is_bot() || head;
-    let availability = link.availability(now, clicks);
+    let availability = link.availability(now, pre.clicks);
     if let Some(reason) = availability.miss_reason() {
         // Record the miss (for the quality findings), then answer.
         let (db, link_id) = (env.d1(DB)?, link.id);
@@ -141,8 +157,15 @@ fn visit(
         };
     }
 
-    let cookie = headers.get("Cookie")?;
-    let known_visitor = cookie.as_deref().and_then(click::visitor_from_cookie);
+    // Without consent (privacy::tracking), the cookie is neither read nor
+    // set: the visitor is the day's anonymous id.
+    let cookie = match pre.anonymous {
+        Some(_) => None,
+        None => headers.get("Cookie")?,
+    };
+    let known_visitor = pre
+        .anonymous
+        .or_else(|| cookie.as_deref().and_then(click::visitor_from_cookie));
     let new_visitor = known_visitor.is_none();
     let visitor =
         known_visitor.unwrap_or_else(|| VisitorId::from_random(random::bytes::<ID_BYTES>()));

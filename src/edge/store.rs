@@ -891,7 +891,198 @@ pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<L
     row.map(to_record).transpose()
 }
 
-/// Records a visit to a link that exists but does not redirect.
+/// The salt of UTC day `day`: the stored one, or `fresh` when the day has
+/// none yet (one batch, so concurrent isolates agree on the first).
+pub async fn daily_salt(db: &D1Database, day: i64, fresh: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct SaltRow {
+        salt: String,
+    }
+    let statements = vec![
+        stmt(
+            query!(
+                db,
+                "INSERT INTO daily_salts (day, salt) VALUES (?1, ?2) ON CONFLICT(day) DO NOTHING",
+                day,
+                fresh
+            ),
+            "binding salt insert",
+        )?,
+        stmt(
+            query!(db, "SELECT salt FROM daily_salts WHERE day = ?1", day),
+            "binding salt read",
+        )?,
+    ];
+    let results = batch(db, statements, "reading the day's salt").await?;
+    let rows: Vec<SaltRow> = results
+        .last()
+        .map(|r| r.results())
+        .transpose()
+        .map_err(unavailable("decoding the salt"))?
+        .unwrap_or_default();
+    rows.into_iter()
+        .next()
+        .map(|r| r.salt)
+        .ok_or(ApiError::Unavailable)
+}
+
+/// Deletes the salts of days before `today`: anonymous visitor ids of
+/// those days can no longer be recomputed.
+pub async fn delete_old_salts(db: &D1Database, today: i64) -> Result<usize> {
+    let r = stmt(
+        query!(db, "DELETE FROM daily_salts WHERE day < ?1", today),
+        "binding salt delete",
+    )?
+    .run()
+    .await
+    .map_err(unavailable("deleting old salts"))?;
+    Ok(r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
+}
+
+/// Deletes up to `limit` raw clicks (and link misses) older than `cutoff`
+/// that the rollups have seen and that no conversion waiting for
+/// attribution names; returns how many clicks went. Credits and rollups
+/// stay. The newest row is never deleted, so SQLite never hands its rowid
+/// out again (the rollup's watermark is a rowid).
+pub async fn prune_clicks(db: &D1Database, cutoff: Millis, limit: u32) -> Result<usize> {
+    let statements = vec![
+        stmt(
+            query!(
+                db,
+                "DELETE FROM clicks WHERE rowid IN (\
+                   SELECT k.rowid FROM clicks k WHERE k.ts < ?1 \
+                      AND k.rowid <= (SELECT click_rollup_rowid FROM attribution_state WHERE id = 1) \
+                      AND k.rowid < (SELECT MAX(rowid) FROM clicks) \
+                      AND NOT EXISTS (SELECT 1 FROM conversions c WHERE c.click_id = k.id AND c.attributed_at IS NULL) \
+                    ORDER BY k.ts LIMIT ?2)",
+                cutoff,
+                limit
+            ),
+            "binding click prune",
+        )?,
+        stmt(
+            query!(
+                db,
+                "DELETE FROM link_misses WHERE rowid IN (SELECT rowid FROM link_misses WHERE ts < ?1 LIMIT ?2)",
+                cutoff,
+                limit
+            ),
+            "binding miss prune",
+        )?,
+    ];
+    let results = batch(db, statements, "pruning old clicks").await?;
+    Ok(results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0))
+}
+
+/// What a data-subject erasure changed.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Erased {
+    pub identities: usize,
+    pub clicks: usize,
+    pub conversions: usize,
+    pub touchpoints: usize,
+}
+
+/// Erases a person: `id` as a visitor or customer id, and every id
+/// stitched to it. One transaction: identity links deleted; each visitor's
+/// clicks moved to a new random visitor id (`fresh_visitor` draws one;
+/// unique counts are unchanged, the link to the cookie is gone);
+/// conversions and touchpoints lose their visitor, customer and email ids.
+/// Credits and rollups are untouched. Returns the persons found and what
+/// changed.
+pub async fn erase_person(
+    db: &D1Database,
+    id: &str,
+    mut fresh_visitor: impl FnMut() -> String,
+) -> Result<(usize, Erased)> {
+    #[derive(Deserialize)]
+    struct KeyRow {
+        key: String,
+        person_id: String,
+    }
+    let keys: Vec<KeyRow> = all(
+        query!(
+            db,
+            "SELECT key, person_id FROM identities WHERE person_id IN \
+               (SELECT person_id FROM identities WHERE key IN ('v:' || ?1, 'c:' || ?1))",
+            id
+        ),
+        "reading the person's identities",
+    )
+    .await?;
+    let mut persons: Vec<&str> = keys.iter().map(|k| k.person_id.as_str()).collect();
+    crate::order::sort(&mut persons);
+    persons.dedup();
+    let key_list: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
+    let plan = crate::identity::Erasure::plan(id, &key_list);
+    let mut writes = Vec::new();
+    for v in &plan.visitors {
+        writes.push(stmt(
+            query!(
+                db,
+                "UPDATE clicks SET visitor_id = ?2 WHERE visitor_id = ?1",
+                v,
+                fresh_visitor()
+            ),
+            "binding click erasure",
+        )?);
+    }
+    let (visitors, customers, emails) = (
+        json_text(&plan.visitors),
+        json_text(&plan.customers),
+        json_text(&plan.emails),
+    );
+    writes.push(stmt(
+        query!(
+            db,
+            "UPDATE conversions SET visitor_id = NULL, customer_id = NULL, email_sha256 = NULL \
+             WHERE visitor_id IN (SELECT value FROM json_each(?1)) OR customer_id IN (SELECT value FROM json_each(?2)) \
+                OR email_sha256 IN (SELECT value FROM json_each(?3))",
+            &visitors,
+            &customers,
+            &emails
+        ),
+        "binding conversion erasure",
+    )?);
+    writes.push(stmt(
+        query!(
+            db,
+            "UPDATE touchpoints SET visitor_id = NULL, customer_id = NULL \
+             WHERE visitor_id IN (SELECT value FROM json_each(?1)) OR customer_id IN (SELECT value FROM json_each(?2))",
+            &visitors,
+            &customers
+        ),
+        "binding touchpoint erasure",
+    )?);
+    writes.push(stmt(
+        query!(
+            db,
+            "DELETE FROM identities WHERE person_id IN (SELECT value FROM json_each(?1)) \
+                OR key IN ('v:' || ?2, 'c:' || ?2)",
+            json_text(&persons),
+            id
+        ),
+        "binding identity erasure",
+    )?);
+    let results = batch(db, writes, "erasing a person").await?;
+    let changes: Vec<usize> = results
+        .iter()
+        .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
+        .collect();
+    let n = plan.visitors.len();
+    let erased = Erased {
+        clicks: changes[..n].iter().sum(),
+        conversions: changes[n],
+        touchpoints: changes[n + 1],
+        identities: changes[n + 2],
+    };
+    Ok((persons.len(), erased))
+}
+
 /// The human clicks stored for a link (for `max_clicks`).
 pub async fn human_clicks(db: &D1Database, link_id: i64) -> Result<u64> {
     #[derive(Deserialize)]

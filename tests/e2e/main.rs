@@ -17,5 +17,7 @@ mod conversions;
 mod discounts;
 mod faults;
 mod links;
+mod privacy;
 mod redirect;
 mod reports;
+mod strict;
