@@ -88,11 +88,32 @@ def seed_linkcredit(base):
             "slug": f"bench{i}", "destination": DEST, "influencer": f"bench{i}", "campaign": "bench",
             "discount_code": f"BENCH{i}"})
         assert status == 201, body
+        # The same link with targeting rules and an A/B split: mobile
+        # Safari in the US matches none of the five rules (every one is
+        # evaluated), then gets its sticky variant.
+        status, body = call(base, "POST", "/api/v1/links", admin, {
+            "slug": f"routed{i}", "destination": DEST, "influencer": f"bench{i}", "campaign": "bench",
+            "discount_code": f"BENCH{i}", "rules": ROUTED_RULES, "variants": ROUTED_VARIANTS})
+        assert status == 201, body
 
 
-def warm(base):
+ROUTED_RULES = [
+    {"name": "tiktok", "when": {"app": ["tiktok"]}, "destination": "https://shop.example.com/tiktok"},
+    {"name": "android", "when": {"os": ["android"]}, "destination": "https://play.google.com/store/apps/details?id=x"},
+    {"name": "dach", "when": {"country": ["DE", "AT", "CH"]}, "destination": "https://shop.example.com/de"},
+    {"name": "french", "when": {"language": ["fr"]}, "destination": "https://shop.example.com/fr"},
+    {"name": "desktop", "when": {"device_class": ["desktop"], "os": ["windows", "macos"]},
+     "destination": "https://shop.example.com/desktop"},
+]
+ROUTED_VARIANTS = [
+    {"name": "a", "destination": "https://shop.example.com/products/serum?variant=1", "weight": 50},
+    {"name": "b", "destination": "https://shop.example.com/products/serum-b?variant=1", "weight": 50},
+]
+
+
+def warm(base, prefix="bench"):
     for i in range(LINKS):
-        status, _ = call(base, "GET", f"/bench{i}", {"User-Agent": UA})
+        status, _ = call(base, "GET", f"/{prefix}{i}", {"User-Agent": UA})
         assert status == 302, (base, i, status)
 
 
@@ -120,10 +141,11 @@ def cpu_busy_ms():
     return (sum(fields[:8]) - idle) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(base, conns, seconds):
+def wrk(base, conns, seconds, prefix="bench"):
     busy = cpu_busy_ms()
     out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", "-s",
-                          f"{ROOT}/bench/wrk-links.lua", base + "/"], capture_output=True, text=True, check=True)
+                          f"{ROOT}/bench/wrk-links.lua", base + "/"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PREFIX": prefix})
     r = parse_wrk(out.stdout)
     # Machine CPU per answered request: the worker, the runtime's local
     # KV/D1 services and wrk itself (about the same share for every target).
@@ -132,18 +154,20 @@ def wrk(base, conns, seconds):
 
 
 def run():
-    bases = {"linkcredit": os.environ["LC_BASE"], "js_peer": os.environ["PEER_BASE"],
-             "ceiling": os.environ["CEILING_BASE"]}
+    bases = {"linkcredit": os.environ["LC_BASE"], "lc_routed": os.environ["LC_BASE"],
+             "js_peer": os.environ["PEER_BASE"], "ceiling": os.environ["CEILING_BASE"]}
+    prefixes = {"lc_routed": "routed"}
     seed_linkcredit(bases["linkcredit"])
     warm(bases["linkcredit"])
+    warm(bases["linkcredit"], "routed")
     warm(bases["js_peer"])
     seconds = int(os.environ.get("DURATION", "10"))
     results = []
     for conns in [int(c) for c in os.environ.get("CONCURRENCY", "32 128").split()]:
         for name, base in bases.items():
-            target = {"linkcredit": "lc", "js_peer": "peer"}.get(name)
+            target = {"linkcredit": "lc", "lc_routed": "lc", "js_peer": "peer"}.get(name)
             before = drained_count(target) if target else None
-            r = wrk(base, conns, seconds)
+            r = wrk(base, conns, seconds, prefixes.get(name, "bench"))
             r.update(target=name, concurrency=conns, seconds=seconds)
             if target:
                 r["clicks_in_d1"] = drained_count(target) - before
@@ -206,12 +230,13 @@ def table(results, starts, size):
     print(f"{'conc':>5} {'target':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'clicks/resp':>13} {'vs peer':>8} {'vs ceil':>8} {'cpu ms/req':>11}")
     for conns in sorted({r["concurrency"] for r in results}):
         row = {r["target"]: r for r in results if r["concurrency"] == conns}
-        for name in ["linkcredit", "js_peer", "ceiling"]:
+        for name in ["linkcredit", "lc_routed", "js_peer", "ceiling"]:
             r = row[name]
             persisted = f"{r['clicks_in_d1']}/{r['requests']}" if "clicks_in_d1" in r else "-"
             print(f"{conns:>5} {name:<11} {r['rps']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {persisted:>13} "
                   f"{r['rps'] / row['js_peer']['rps']:>7.2f}x {r['rps'] / row['ceiling']['rps']:>7.2f}x "
                   f"{r['machine_cpu_ms_per_request']:>11.2f}")
+        print(f"      lc_routed (5 rules, 2 variants) / plain link: {row['lc_routed']['rps'] / row['linkcredit']['rps']:.3f}")
     print("\ncold start (wrangler dev process start to the first 302)")
     for s in starts:
         print(f"  {s['target']:<11} {s['start_to_first_302_ms']:>6} ms; first request {s['first_request_ms']} ms, "
