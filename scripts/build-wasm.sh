@@ -12,7 +12,7 @@
 #! build/index_bg.wasm. Skips with "up to date" when nothing in src/,
 #! Cargo.toml, Cargo.lock (or build.rs) changed since the last successful
 #! build started (stamp: build/.linkcredit-build, which also records the
-#! toolchain and args; a different toolchain or args rebuilds). Runs
+#! toolchain, args and wasm32 rustflags; a different one rebuilds). Runs
 #! scripts/setup.sh first if a tool is missing or the wasm-bindgen CLI does
 #! not match Cargo.lock. Prints the wasm size, raw and gzip -9 (Workers'
 #! size limit applies to the compressed upload).
@@ -75,7 +75,7 @@ for v in WASM_BINDGEN_BIN WASM_OPT_BIN ESBUILD_BIN; do
   [ -n "${!v:-}" ] || { echo "build-wasm: $v unresolved (see messages above); refusing to let worker-build download it" >&2; exit 1; }
 done
 
-SIG="toolchain=$LINKCREDIT_WASM_TOOLCHAIN args=${ARGS[*]}"
+SIG="toolchain=$LINKCREDIT_WASM_TOOLCHAIN args=${ARGS[*]} rustflags=${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-}"
 if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$WASM" ] && [ -f Cargo.lock ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$SIG" ]; then
   INPUTS=(src Cargo.toml Cargo.lock)
   [ -f build.rs ] && INPUTS+=(build.rs)

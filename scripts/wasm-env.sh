@@ -23,6 +23,10 @@
 #!   2. the marker target/.wasm-toolchain (scripts/setup.sh writes it)
 #!   3. auto-detect: wasm32 std present for `rustc` -> rustup, else debian
 #!
+#! Always exported, for both toolchains: CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
+#! with -Zfmt-debug=none -Zlocation-detail=none (wasm size; see below) and
+#! RUSTC_BOOTSTRAP=1, which those unstable flags need.
+#!
 #! Always exported (so worker-build never tries to download anything):
 #!   WASM_BINDGEN_BIN  wasm-bindgen CLI from `cargo install wasm-bindgen-cli`
 #!   WASM_OPT_BIN      node_modules/binaryen/bin/wasm-opt (binaryen 132)
@@ -85,6 +89,27 @@ case "$LINKCREDIT_WASM_TOOLCHAIN" in
     echo "wasm-env: unknown toolchain '$LINKCREDIT_WASM_TOOLCHAIN' in target/.wasm-toolchain (want rustup|debian); run scripts/setup.sh" >&2
     ;;
 esac
+
+# --- size flags for the wasm32 target (both toolchains) -------------------
+# -Zfmt-debug=none: every `{:?}` formats as nothing and derived `Debug`
+#   impls compile to no-ops, so the wasm carries no Debug machinery. Nothing
+#   the worker answers or logs on purpose uses `{:?}` (src/ has it only in
+#   tests); serde's type errors lose the quoted value ("invalid type:
+#   string , expected ...") and panics their payload, in logs only.
+# -Zlocation-detail=none: panics and `#[track_caller]` carry no file/line
+#   strings.
+# About 8 KB gzip. Both are unstable flags, so RUSTC_BOOTSTRAP=1 (already
+# set on the debian path) for the rustup toolchain too; the variable is
+# target-specific, so build scripts and proc macros (host) never see the
+# flags. RUSTFLAGS, if set, overrides it (cargo's precedence).
+case " ${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} " in
+  *" -Zfmt-debug=none "*) ;;
+  *)
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:+$CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS }-Zfmt-debug=none -Zlocation-detail=none"
+    ;;
+esac
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
+export RUSTC_BOOTSTRAP=1
 
 # --- local binaries for worker-build ---------------------------------------
 # worker-build uses $WASM_BINDGEN_BIN / $WASM_OPT_BIN / $ESBUILD_BIN when they

@@ -12,6 +12,7 @@
 
 use super::http::unavailable;
 use super::random;
+use super::rows::{query, row, D1Out, FromRow};
 use super::store::{all_metered, json_text, stmt};
 use crate::config::Config;
 use crate::conversion::hex;
@@ -23,10 +24,10 @@ use crate::markov::{End, RemovalEffects, Transitions};
 use crate::money::Currency;
 use crate::report::RollupRange;
 use crate::time::{self, Millis, DAY, MINUTE};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-use worker::{console_log, query, D1Database, D1PreparedStatement, D1Result};
+use worker::{console_log, D1Database, D1PreparedStatement};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -56,69 +57,63 @@ pub struct RunSummary {
     pub more_pending: bool,
 }
 
-#[derive(Deserialize)]
-struct PendingRow {
-    id: i64,
-    occurred_at: Millis,
-    revenue_minor: i64,
-    currency: String,
-    visitor_id: Option<String>,
-    customer_id: Option<String>,
-    email_sha256: Option<String>,
-}
+row! {
+    struct PendingRow {
+        id: i64,
+        occurred_at: Millis,
+        revenue_minor: i64,
+        currency: String,
+        visitor_id: Option<String>,
+        customer_id: Option<String>,
+        email_sha256: Option<String>,
+    }
 
-#[derive(Deserialize)]
-struct KeyRow {
-    seed: String,
-    key: String,
-}
+    struct KeyRow {
+        seed: String,
+        key: String,
+    }
 
-#[derive(Deserialize)]
-struct CandidateRow {
-    key: String,
-    kind: String,
-    at: Millis,
-    channel: String,
-    influencer: Option<String>,
-    campaign: Option<String>,
-    link: Option<String>,
-    content: Option<String>,
-    platform: Option<String>,
-    code: Option<String>,
-    app: Option<String>,
-    source: Option<String>,
-    medium: Option<String>,
-    visitor_id: Option<String>,
-    customer_id: Option<String>,
-    conversion_id: Option<i64>,
-}
+    struct CandidateRow {
+        key: String,
+        kind: String,
+        at: Millis,
+        channel: String,
+        influencer: Option<String>,
+        campaign: Option<String>,
+        link: Option<String>,
+        content: Option<String>,
+        platform: Option<String>,
+        code: Option<String>,
+        app: Option<String>,
+        source: Option<String>,
+        medium: Option<String>,
+        visitor_id: Option<String>,
+        customer_id: Option<String>,
+        conversion_id: Option<i64>,
+    }
 
-#[derive(Deserialize)]
-struct PathRow {
-    path: String,
-}
+    struct PathRow {
+        path: String,
+    }
 
-#[derive(Deserialize)]
-struct TransitionRow {
-    a: String,
-    b: String,
-    n: u64,
-}
+    struct TransitionRow {
+        a: String,
+        b: String,
+        n: u64,
+    }
 
-#[derive(Deserialize)]
-struct StateRow {
-    watermark: i64,
-    click_rollup_rowid: i64,
-}
+    struct StateRow {
+        watermark: i64,
+        click_rollup_rowid: i64,
+    }
 
-#[derive(Deserialize)]
-struct DayRow {
-    day: i64,
-}
+    struct DayRow {
+        day: i64,
+    }
 
-#[derive(Deserialize)]
-struct MaxRow {
-    m: Option<i64>,
+    struct MaxRow {
+        m: Option<i64>,
+    }
 }
 
 /// Counts rows read and written across the run's statements.
@@ -129,16 +124,15 @@ struct Meter {
 }
 
 impl Meter {
-    fn add(&mut self, r: &D1Result) {
-        if let Ok(Some(m)) = r.meta() {
-            self.read += m.rows_read.unwrap_or(0);
-            self.written += m.rows_written.unwrap_or(0);
-        }
+    fn add(&mut self, r: &D1Out) {
+        let m = r.meta();
+        self.read += m.rows_read.unwrap_or(0);
+        self.written += m.rows_written.unwrap_or(0);
     }
 }
 
 /// All rows of a statement, counting the rows read in `meter`.
-async fn read<T: serde::de::DeserializeOwned>(
+async fn read<T: FromRow>(
     meter: &mut Meter,
     s: worker::Result<D1PreparedStatement>,
     what: &'static str,
@@ -322,18 +316,11 @@ pub async fn run(
             now
         ),
         "binding lease",
-    )?
-    .run()
-    .await
-    .map_err(unavailable("taking the lease"))?;
-    if lease
-        .meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        == 0
-    {
+    )?;
+    let lease = super::rows::all(&lease)
+        .await
+        .map_err(unavailable("taking the lease"))?;
+    if lease.meta().changes.unwrap_or(0) == 0 {
         summary.status = "busy";
         return Ok(summary);
     }
@@ -828,16 +815,20 @@ pub async fn handle(
             super::http::json(200, &v)
         }
         Route::AttributionStatus => {
-            #[derive(Deserialize, Serialize)]
-            struct State {
-                watermark: i64,
-                last_run_at: Option<Millis>,
-                last_run: Option<String>,
+            row! {
+                #[derive(Serialize)]
+                struct State {
+                    watermark: i64,
+                    last_run_at: Option<Millis>,
+                    last_run: Option<String>,
+                }
             }
-            #[derive(Deserialize, Serialize)]
-            struct Effect {
-                channel_key: String,
-                effect: f64,
+            row! {
+                #[derive(Serialize)]
+                struct Effect {
+                    channel_key: String,
+                    effect: f64,
+                }
             }
             let mut meter = Meter::default();
             let state: Vec<State> = read(
@@ -867,13 +858,15 @@ pub async fn handle(
             )
         }
         Route::Quality => {
-            #[derive(Deserialize, Serialize)]
-            struct Row {
-                kind: String,
-                order_id: Option<String>,
-                subject: Option<String>,
-                detail: Option<String>,
-                recorded_at: Millis,
+            row! {
+                #[derive(Serialize)]
+                struct Row {
+                    kind: String,
+                    order_id: Option<String>,
+                    subject: Option<String>,
+                    detail: Option<String>,
+                    recorded_at: Millis,
+                }
             }
             let mut meter = Meter::default();
             let rows: Vec<Row> = read(
@@ -898,13 +891,15 @@ pub async fn handle(
                 groups.insert(kind.to_owned(), Vec::new());
             }
             // Costs that cannot be converted to the reporting currency.
-            #[derive(Deserialize, Serialize)]
-            struct CostRow {
-                id: i64,
-                handle: String,
-                currency: String,
-                amount_minor: i64,
-                incurred_day: i64,
+            row! {
+                #[derive(Serialize)]
+                struct CostRow {
+                    id: i64,
+                    handle: String,
+                    currency: String,
+                    amount_minor: i64,
+                    incurred_day: i64,
+                }
             }
             let reporting = super::config(env).reporting_currency;
             let costs: Vec<CostRow> = read(
@@ -1007,9 +1002,6 @@ ON CONFLICT (day, link_id, app, trigger, rule, variant) DO UPDATE SET
   clicks = clicks + excluded.clicks, unique_clicks = unique_clicks + excluded.unique_clicks,
   bot_clicks = bot_clicks + excluded.bot_clicks";
 
-/// Rebuilds the report rollups day by day (`?from=&to=`, dates; default:
-/// every day with clicks or credits), one D1 batch per day so each stays
-/// small. For repairs and for seeded data; runs keep them current otherwise.
 /// The first day whose raw clicks are all still stored (`RETENTION_DAYS`
 /// prunes older ones); click rollups of earlier days are never rebuilt.
 fn retained_from(config: &crate::config::Config, now: Millis) -> i64 {
@@ -1018,15 +1010,20 @@ fn retained_from(config: &crate::config::Config, now: Millis) -> i64 {
         .map_or(i64::MIN, |d| (now - i64::from(d) * DAY).div_euclid(DAY) + 1)
 }
 
+/// Rebuilds the report rollups day by day (`?from=&to=`, dates; default:
+/// every day with clicks or credits), one D1 batch per day so each stays
+/// small. For repairs and for seeded data; runs keep them current otherwise.
+/// Click rollups of days before `kept_from` are left as they are.
 async fn rebuild_rollups(
     db: &D1Database,
     query: &str,
     kept_from: i64,
 ) -> Result<serde_json::Value> {
-    #[derive(Deserialize)]
-    struct Range {
-        lo: Option<i64>,
-        hi: Option<i64>,
+    row! {
+        struct Range {
+            lo: Option<i64>,
+            hi: Option<i64>,
+        }
     }
     let wanted = RollupRange::from_query(query)?;
     let mut meter = Meter::default();

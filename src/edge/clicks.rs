@@ -30,6 +30,9 @@ use crate::clicklog::{self, ClickRow};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::js_sys::{Array, Function, Object, Promise, Reflect};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
     console_error, console_log, console_warn, Context, D1Database, Delay, Env, MessageBatch,
     MessageExt, Queue,
@@ -244,37 +247,54 @@ async fn spill(env: &Env, rows: &[ClickRow]) -> worker::Result<String> {
 /// clicks written.
 pub async fn drain_spills(env: &Env, db: &D1Database) -> worker::Result<usize> {
     let kv = env.kv(LINKS_KV)?;
-    let listed = kv
-        .list()
-        .prefix(clicklog::SPILL_PREFIX.to_owned())
-        .limit(100)
-        .execute()
-        .await?;
     let mut written = 0;
-    for key in listed.keys {
-        let Some(text) = kv.get(&key.name).text().await? else {
+    for name in spill_names(env).await? {
+        let Some(text) = kv.get(&name).text().await? else {
             continue;
         };
         let rows: Vec<ClickRow> = match serde_json::from_str(&text) {
             Ok(rows) => rows,
             Err(e) => {
-                console_error!(
-                    "clicks: spilled group {} is unreadable ({e}); kept",
-                    key.name
-                );
+                console_error!("clicks: spilled group {name} is unreadable ({e}); kept");
                 continue;
             }
         };
         store::insert_click_rows(db, &rows).await?;
-        kv.delete(&key.name).await?;
+        kv.delete(&name).await?;
         written += rows.len();
-        console_log!(
-            "clicks: drained {} spilled clicks from {}",
-            rows.len(),
-            key.name
-        );
+        console_log!("clicks: drained {} spilled clicks from {name}", rows.len());
     }
     Ok(written)
+}
+
+/// The names of up to 100 spilled groups, through KV's `list()` called
+/// directly: `worker`'s `list()` decodes its answer with
+/// `serde_wasm_bindgen` (key metadata as JSON values), several KB of wasm
+/// for this one cron-time call.
+async fn spill_names(env: &Env) -> worker::Result<Vec<String>> {
+    let kv = Reflect::get(env, &JsValue::from_str(LINKS_KV))?;
+    let list: Function = Reflect::get(&kv, &JsValue::from_str("list"))?.dyn_into()?;
+    let options = Object::new();
+    Reflect::set(
+        &options,
+        &JsValue::from_str("prefix"),
+        &JsValue::from_str(clicklog::SPILL_PREFIX),
+    )?;
+    Reflect::set(
+        &options,
+        &JsValue::from_str("limit"),
+        &JsValue::from_f64(100.0),
+    )?;
+    let listed = JsFuture::from(Promise::from(list.call1(&kv, &options)?)).await?;
+    let keys: Array = Reflect::get(&listed, &JsValue::from_str("keys"))?.dyn_into()?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| {
+            Reflect::get(&k, &JsValue::from_str("name"))
+                .ok()?
+                .as_string()
+        })
+        .collect())
 }
 
 /// The queue consumers. For the click queue: one D1 batch per message
@@ -287,7 +307,13 @@ pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result
     let mut rows = Vec::new();
     let mut messages = Vec::new();
     for raw in batch.raw_iter() {
-        match serde_wasm_bindgen::from_value::<ClickRow>(raw.body()) {
+        // Through JSON text: serde_json already decodes `ClickRow`s (spilled
+        // groups), so this adds no second decoder to the wasm.
+        let text = worker::js_sys::JSON::stringify(&raw.body())
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        match serde_json::from_str::<ClickRow>(&text) {
             Ok(row) => {
                 rows.push(row);
                 messages.push(raw);

@@ -8,6 +8,7 @@
 //! fingerprint", so a conflicting concurrent request writes nothing.
 
 use super::http::unavailable;
+use super::rows::{query, row, D1Out, FromRow};
 use super::store::{all, first, json_text, stmt};
 use crate::conversion::NewConversion;
 use crate::error::ApiError;
@@ -15,9 +16,9 @@ use crate::identity::{self, IdKind, LinkPlan};
 use crate::journey::INFLUENCER_CHANNEL;
 use crate::time::Millis;
 use crate::touchpoint::NewTouchpoint;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use worker::{query, D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -32,36 +33,31 @@ pub enum Ingested {
     Conflict(i64),
 }
 
-#[derive(Deserialize)]
-struct ExistingRow {
-    id: i64,
-    fingerprint: String,
+row! {
+    struct ExistingRow {
+        id: i64,
+        fingerprint: String,
+    }
+
+    struct VisitorRow {
+        visitor_id: String,
+    }
+
+    struct CodeRow {
+        code: String,
+        influencer_id: i64,
+        campaign_id: Option<i64>,
+    }
+
+    struct IdentityRow {
+        key: String,
+        person_id: String,
+    }
 }
 
-#[derive(Deserialize)]
-struct VisitorRow {
-    visitor_id: String,
-}
-
-#[derive(Deserialize)]
-struct CodeRow {
-    code: String,
-    influencer_id: i64,
-    campaign_id: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct IdentityRow {
-    key: String,
-    person_id: String,
-}
-
-fn rows<T: for<'a> Deserialize<'a>>(
-    r: Option<&worker::D1Result>,
-    what: &'static str,
-) -> Result<Vec<T>> {
+fn rows<T: FromRow>(r: Option<&D1Out>, what: &'static str) -> Result<Vec<T>> {
     match r {
-        Some(r) => r.results().map_err(unavailable(what)),
+        Some(r) => r.rows().map_err(unavailable(what)),
         None => Ok(Vec::new()),
     }
 }
@@ -319,12 +315,7 @@ pub async fn ingest_conversion(
         "binding order read-back",
     )?);
     let results = super::store::batch(db, writes, "storing conversion").await?;
-    let inserted = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0;
+    let inserted = results.first().and_then(|r| r.meta().changes).unwrap_or(0) > 0;
     let stored: Vec<ExistingRow> = rows(results.last(), "decoding order read-back")?;
     let Some(row) = stored.into_iter().next() else {
         return Err(ApiError::Unavailable);
@@ -385,25 +376,26 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
     let results = super::store::batch(db, writes, "storing touchpoint").await?;
     results
         .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.last_row_id)
+        .and_then(|r| r.meta().last_row_id)
         .ok_or(ApiError::Unavailable)
 }
 
-/// A stored conversion, as the journey and conversion endpoints show it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ConversionRow {
-    pub id: i64,
-    pub order_id: String,
-    pub occurred_at: Millis,
-    pub revenue_minor: i64,
-    pub currency: String,
-    pub click_id: Option<String>,
-    pub visitor_id: Option<String>,
-    pub customer_id: Option<String>,
-    pub email_sha256: Option<String>,
-    pub promo_codes: String,
-    pub source: String,
+row! {
+    /// A stored conversion, as the journey and conversion endpoints show it.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct ConversionRow {
+        pub id: i64,
+        pub order_id: String,
+        pub occurred_at: Millis,
+        pub revenue_minor: i64,
+        pub currency: String,
+        pub click_id: Option<String>,
+        pub visitor_id: Option<String>,
+        pub customer_id: Option<String>,
+        pub email_sha256: Option<String>,
+        pub promo_codes: String,
+        pub source: String,
+    }
 }
 
 pub async fn load_conversion(db: &D1Database, order_id: &str) -> Result<Option<ConversionRow>> {

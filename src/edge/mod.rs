@@ -18,6 +18,7 @@ mod privacy;
 mod random;
 mod redirect;
 mod reports;
+mod rows;
 mod store;
 
 use crate::clicklog::ClickRow;

@@ -3,6 +3,7 @@
 //! raw clicks or credits.
 
 use super::http::{self, read_json, unavailable};
+use super::rows::{query, row};
 use super::store::{all, all_metered, first, json_text, run};
 use super::{auth, config, now, DB};
 use crate::attribution::Model;
@@ -16,10 +17,9 @@ use crate::page::{next_cursor, Page};
 use crate::report::{self, CreditAgg, Dim, Format, Inputs, Key, ReportParams};
 use crate::route::Route;
 use crate::time;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use worker::{query, D1Database, Env, Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -176,17 +176,17 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
     }
 }
 
-#[derive(Deserialize)]
-struct IdRow {
-    #[allow(dead_code)]
-    id: i64,
-}
+row! {
+    struct IdRow {
+        #[allow(dead_code)]
+        id: i64,
+    }
 
-#[derive(Deserialize)]
-struct RateRow {
-    currency: String,
-    valid_day: i64,
-    rate_nano: i64,
+    struct RateRow {
+        currency: String,
+        valid_day: i64,
+        rate_nano: i64,
+    }
 }
 
 fn rate_view(currency: &str, valid_day: i64, rate_nano: i64, reporting: Currency) -> Value {
@@ -201,10 +201,11 @@ fn rate_view(currency: &str, valid_day: i64, rate_nano: i64, reporting: Currency
     json!({"currency": currency, "rate_to_reporting": rate, "valid_from": time::format_date(valid_day), "reporting_currency": reporting.as_str()})
 }
 
-#[derive(Deserialize)]
-struct RefRow {
-    influencer_id: Option<i64>,
-    campaign_id: Option<i64>,
+row! {
+    struct RefRow {
+        influencer_id: Option<i64>,
+        campaign_id: Option<i64>,
+    }
 }
 
 async fn create_cost(db: &D1Database, c: &NewCost) -> Result<Response> {
@@ -232,9 +233,10 @@ async fn create_cost(db: &D1Database, c: &NewCost) -> Result<Response> {
             ParseError::new("unknown_campaign", "no campaign with that slug").at("campaign"),
         );
     }
-    #[derive(Deserialize)]
-    struct Inserted {
-        id: i64,
+    row! {
+        struct Inserted {
+            id: i64,
+        }
     }
     let row: Option<Inserted> = first(
         query!(
@@ -262,16 +264,17 @@ async fn create_cost(db: &D1Database, c: &NewCost) -> Result<Response> {
     )
 }
 
-#[derive(Deserialize)]
-struct CostRow {
-    id: i64,
-    handle: String,
-    campaign: Option<String>,
-    kind: String,
-    amount_minor: i64,
-    currency: String,
-    incurred_day: i64,
-    note: Option<String>,
+row! {
+    struct CostRow {
+        id: i64,
+        handle: String,
+        campaign: Option<String>,
+        kind: String,
+        amount_minor: i64,
+        currency: String,
+        incurred_day: i64,
+        note: Option<String>,
+    }
 }
 
 async fn list_costs(db: &D1Database, page: Page) -> Result<Response> {
@@ -310,10 +313,11 @@ async fn patch_campaign(
     goals: &CampaignGoals,
     config: &Config,
 ) -> Result<Response> {
-    #[derive(Deserialize)]
-    struct Goals {
-        target_cpa_minor: Option<i64>,
-        min_roas_milli: Option<i64>,
+    row! {
+        struct Goals {
+            target_cpa_minor: Option<i64>,
+            min_roas_milli: Option<i64>,
+        }
     }
     let current: Option<Goals> = first(
         query!(
@@ -682,11 +686,12 @@ pub async fn ranking(db: &D1Database, p: &ReportParams, config: &Config) -> Resu
     let ranked = report::rank(&inputs, report::MIN_SAMPLE_UNIQUE_CLICKS);
 
     // Goal flags per influencer and campaign.
-    #[derive(Deserialize)]
-    struct GoalRow {
-        slug: String,
-        target_cpa_minor: Option<i64>,
-        min_roas_milli: Option<i64>,
+    row! {
+        struct GoalRow {
+            slug: String,
+            target_cpa_minor: Option<i64>,
+            min_roas_milli: Option<i64>,
+        }
     }
     let goals: Vec<GoalRow> = all(
         Ok(query!(
@@ -888,10 +893,11 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
     .await?;
     let weekly = build_report(&db, &with(vec![Dim::Week], p.model), &config).await?;
     let apps = build_report(&db, &with(vec![Dim::App], p.model), &config).await?;
-    #[derive(Deserialize)]
-    struct KindCount {
-        kind: String,
-        n: u64,
+    row! {
+        struct KindCount {
+            kind: String,
+            n: u64,
+        }
     }
     let counts: Vec<KindCount> = all(
         Ok(query!(

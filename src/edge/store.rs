@@ -5,6 +5,7 @@
 //! row is reported instead of being served.
 
 use super::http::unavailable;
+use super::rows::{self, query, row, D1Out, FromRow};
 use crate::bulk::{BulkAction, BulkEdit, BULK_MAX};
 use crate::click::{LinkStats, StatsCounts, UNIQUE_WINDOW};
 use crate::clicklog::{self, ClickRow, Param, ROWS_PER_STATEMENT};
@@ -19,11 +20,9 @@ use crate::roster::{CampaignView, InfluencerView, NewCampaign, NewInfluencer};
 use crate::slug::Slug;
 use crate::targeting;
 use crate::time::Millis;
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
-use worker::{query, D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -36,58 +35,56 @@ const LINK_SELECT: &str = "SELECT l.id, l.slug, l.destination, i.handle, c.slug 
      (SELECT json_group_array(tag) FROM (SELECT tag FROM link_tags WHERE link_id = l.id ORDER BY tag)) AS tags \
      FROM links l JOIN influencers i ON i.id = l.influencer_id JOIN campaigns c ON c.id = l.campaign_id";
 
-#[derive(Deserialize)]
-struct IdRow {
-    id: i64,
-}
+row! {
+    struct IdRow {
+        id: i64,
+    }
 
-#[derive(Deserialize)]
-struct InfluencerRow {
-    id: i64,
-    handle: String,
-    name: Option<String>,
-    platform: Option<String>,
-    created_at: Millis,
-}
+    struct InfluencerRow {
+        id: i64,
+        handle: String,
+        name: Option<String>,
+        platform: Option<String>,
+        created_at: Millis,
+    }
 
-#[derive(Deserialize)]
-struct CampaignRow {
-    id: i64,
-    slug: String,
-    name: Option<String>,
-    discount_style: Option<String>,
-    discount_param: Option<String>,
-    created_at: Millis,
-}
+    struct CampaignRow {
+        id: i64,
+        slug: String,
+        name: Option<String>,
+        discount_style: Option<String>,
+        discount_param: Option<String>,
+        created_at: Millis,
+    }
 
-#[derive(Deserialize)]
-struct LinkRow {
-    id: i64,
-    slug: String,
-    destination: String,
-    handle: String,
-    campaign: String,
-    content: Option<String>,
-    platform: Option<String>,
-    utm_medium: String,
-    utm_term: Option<String>,
-    status: String,
-    expires_at: Option<Millis>,
-    starts_at: Option<Millis>,
-    max_clicks: Option<i64>,
-    expired_url: Option<String>,
-    created_at: Millis,
-    updated_at: Millis,
-    discount_code: Option<String>,
-    discount_style: Option<String>,
-    discount_param: Option<String>,
-    escape_in_app: i64,
-    campaign_discount_style: Option<String>,
-    campaign_discount_param: Option<String>,
-    rules: Option<String>,
-    variants: Option<String>,
-    domain: Option<String>,
-    tags: Option<String>,
+    struct LinkRow {
+        id: i64,
+        slug: String,
+        destination: String,
+        handle: String,
+        campaign: String,
+        content: Option<String>,
+        platform: Option<String>,
+        utm_medium: String,
+        utm_term: Option<String>,
+        status: String,
+        expires_at: Option<Millis>,
+        starts_at: Option<Millis>,
+        max_clicks: Option<i64>,
+        expired_url: Option<String>,
+        created_at: Millis,
+        updated_at: Millis,
+        discount_code: Option<String>,
+        discount_style: Option<String>,
+        discount_param: Option<String>,
+        escape_in_app: i64,
+        campaign_discount_style: Option<String>,
+        campaign_discount_param: Option<String>,
+        rules: Option<String>,
+        variants: Option<String>,
+        domain: Option<String>,
+        tags: Option<String>,
+    }
 }
 
 /// A JSON list column (`rules`, `variants`, `tags`), re-validated.
@@ -215,26 +212,34 @@ pub(super) fn json_text<T: serde::Serialize + ?Sized>(v: &T) -> String {
 }
 
 /// The first row of a statement, if any; failures are logged as `what`.
-pub(super) async fn first<T: DeserializeOwned>(
+pub(super) async fn first<T: FromRow>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
 ) -> Result<Option<T>> {
-    stmt.map_err(unavailable(what))?
-        .first(None)
+    let row = rows::first(&stmt.map_err(unavailable(what))?)
+        .await
+        .map_err(unavailable(what))?;
+    row.map(|r| T::from_row(&r))
+        .transpose()
+        .map_err(unavailable(what))
+}
+
+/// A statement's rows and metadata; failures are logged as `what`.
+pub(super) async fn out(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<D1Out> {
+    rows::all(&stmt.map_err(unavailable(what))?)
         .await
         .map_err(unavailable(what))
 }
 
 /// All rows of a statement; failures are logged as `what`.
-pub(super) async fn all<T: DeserializeOwned>(
+pub(super) async fn all<T: FromRow>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
 ) -> Result<Vec<T>> {
-    stmt.map_err(unavailable(what))?
-        .all()
-        .await
-        .and_then(|r| r.results())
-        .map_err(unavailable(what))
+    out(stmt, what).await?.rows().map_err(unavailable(what))
 }
 
 /// Runs a statement for its effect; failures are logged as `what`.
@@ -358,10 +363,11 @@ pub async fn list_campaigns(db: &D1Database, page: Page) -> Result<(Vec<Campaign
     Ok((views, ids))
 }
 
-#[derive(Deserialize)]
-struct RefsRow {
-    influencer_id: Option<i64>,
-    campaign_id: Option<i64>,
+row! {
+    struct RefsRow {
+        influencer_id: Option<i64>,
+        campaign_id: Option<i64>,
+    }
 }
 
 /// The ids of an influencer handle and a campaign slug, in one query.
@@ -435,12 +441,7 @@ pub async fn insert_link(
         "binding tag insert",
     )?;
     let results = batch(db, vec![insert, tags], "inserting link").await?;
-    Ok(results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0)
+    Ok(results.first().and_then(|r| r.meta().changes).unwrap_or(0) > 0)
 }
 
 /// A list as a JSON text column; `None` (NULL) when empty.
@@ -649,25 +650,25 @@ pub async fn insert_click_rows(db: &D1Database, rows: &[ClickRow]) -> worker::Re
         })
         .collect::<worker::Result<Vec<_>>>()?;
     if !statements.is_empty() {
-        db.batch(statements).await?;
+        rows::batch(db, &rows::statements(&statements)).await?;
     }
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct StatsRow {
-    clicks: Option<u64>,
-    unique_clicks: Option<u64>,
-    unique_visitors: Option<u64>,
-    bot_clicks: Option<u64>,
-    first_click: Option<Millis>,
-    last_click: Option<Millis>,
-}
+row! {
+    struct StatsRow {
+        clicks: Option<u64>,
+        unique_clicks: Option<u64>,
+        unique_visitors: Option<u64>,
+        bot_clicks: Option<u64>,
+        first_click: Option<Millis>,
+        last_click: Option<Millis>,
+    }
 
-#[derive(Deserialize)]
-struct AppRow {
-    app: String,
-    clicks: u64,
+    struct AppRow {
+        app: String,
+        clicks: u64,
+    }
 }
 
 /// Human clicks, unique clicks (the `LAG()` form of the core's
@@ -695,20 +696,19 @@ pub async fn link_stats(db: &D1Database, link_id: i64) -> Result<LinkStats> {
         link_id
     )
     .map_err(unavailable("binding by-app query"))?;
-    let results = db
-        .batch(vec![totals, by_app])
+    let results = rows::batch(db, &rows::statements(&[totals, by_app]))
         .await
         .map_err(unavailable("reading link stats"))?;
     let mut results = results.into_iter();
     let totals: Option<StatsRow> = results
         .next()
-        .map(|r| r.results::<StatsRow>())
+        .map(|r| r.rows::<StatsRow>())
         .transpose()
         .map_err(unavailable("decoding stats"))?
         .and_then(|rows| rows.into_iter().next());
     let apps: Vec<AppRow> = results
         .next()
-        .map(|r| r.results::<AppRow>())
+        .map(|r| r.rows::<AppRow>())
         .transpose()
         .map_err(unavailable("decoding by-app stats"))?
         .unwrap_or_default();
@@ -725,12 +725,13 @@ pub async fn link_stats(db: &D1Database, link_id: i64) -> Result<LinkStats> {
     Ok(LinkStats::new(counts, by_app))
 }
 
-#[derive(Deserialize)]
-struct CodeRefsRow {
-    influencer_id: Option<i64>,
-    campaign_id: Option<i64>,
-    link_id: Option<i64>,
-    link_influencer_id: Option<i64>,
+row! {
+    struct CodeRefsRow {
+        influencer_id: Option<i64>,
+        campaign_id: Option<i64>,
+        link_id: Option<i64>,
+        link_influencer_id: Option<i64>,
+    }
 }
 
 /// The ids a new code refers to: `(influencer, campaign, (link, link's influencer))`.
@@ -805,15 +806,16 @@ pub async fn insert_code(
     }))
 }
 
-#[derive(Deserialize)]
-struct CodeRow {
-    id: i64,
-    code: String,
-    handle: String,
-    campaign: Option<String>,
-    link: Option<String>,
-    description: Option<String>,
-    created_at: Millis,
+row! {
+    struct CodeRow {
+        id: i64,
+        code: String,
+        handle: String,
+        campaign: Option<String>,
+        link: Option<String>,
+        description: Option<String>,
+        created_at: Millis,
+    }
 }
 
 pub async fn list_codes(db: &D1Database, page: Page) -> Result<(Vec<CodeView>, Vec<i64>)> {
@@ -843,9 +845,10 @@ pub async fn list_codes(db: &D1Database, page: Page) -> Result<(Vec<CodeView>, V
     Ok((views, ids))
 }
 
-#[derive(Deserialize)]
-struct OwnerRow {
-    influencer_id: i64,
+row! {
+    struct OwnerRow {
+        influencer_id: i64,
+    }
 }
 
 /// The influencer id that owns a code, if the code is registered.
@@ -894,9 +897,10 @@ pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<L
 /// The salt of UTC day `day`: the stored one, or `fresh` when the day has
 /// none yet (one batch, so concurrent isolates agree on the first).
 pub async fn daily_salt(db: &D1Database, day: i64, fresh: &str) -> Result<String> {
-    #[derive(Deserialize)]
-    struct SaltRow {
-        salt: String,
+    row! {
+        struct SaltRow {
+            salt: String,
+        }
     }
     let statements = vec![
         stmt(
@@ -916,7 +920,7 @@ pub async fn daily_salt(db: &D1Database, day: i64, fresh: &str) -> Result<String
     let results = batch(db, statements, "reading the day's salt").await?;
     let rows: Vec<SaltRow> = results
         .last()
-        .map(|r| r.results())
+        .map(|r| r.rows())
         .transpose()
         .map_err(unavailable("decoding the salt"))?
         .unwrap_or_default();
@@ -929,14 +933,12 @@ pub async fn daily_salt(db: &D1Database, day: i64, fresh: &str) -> Result<String
 /// Deletes the salts of days before `today`: anonymous visitor ids of
 /// those days can no longer be recomputed.
 pub async fn delete_old_salts(db: &D1Database, today: i64) -> Result<usize> {
-    let r = stmt(
+    let delete = stmt(
         query!(db, "DELETE FROM daily_salts WHERE day < ?1", today),
         "binding salt delete",
-    )?
-    .run()
-    .await
-    .map_err(unavailable("deleting old salts"))?;
-    Ok(r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
+    )?;
+    let results = batch(db, vec![delete], "deleting old salts").await?;
+    Ok(results.first().and_then(|r| r.meta().changes).unwrap_or(0))
 }
 
 /// Deletes up to `limit` raw clicks (and link misses) older than `cutoff`
@@ -971,11 +973,7 @@ pub async fn prune_clicks(db: &D1Database, cutoff: Millis, limit: u32) -> Result
         )?,
     ];
     let results = batch(db, statements, "pruning old clicks").await?;
-    Ok(results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0))
+    Ok(results.first().and_then(|r| r.meta().changes).unwrap_or(0))
 }
 
 /// What a data-subject erasure changed.
@@ -999,10 +997,11 @@ pub async fn erase_person(
     id: &str,
     mut fresh_visitor: impl FnMut() -> String,
 ) -> Result<(usize, Erased)> {
-    #[derive(Deserialize)]
-    struct KeyRow {
-        key: String,
-        person_id: String,
+    row! {
+        struct KeyRow {
+            key: String,
+            person_id: String,
+        }
     }
     let keys: Vec<KeyRow> = all(
         query!(
@@ -1071,7 +1070,7 @@ pub async fn erase_person(
     let results = batch(db, writes, "erasing a person").await?;
     let changes: Vec<usize> = results
         .iter()
-        .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
+        .map(|r| r.meta().changes.unwrap_or(0))
         .collect();
     let n = plan.visitors.len();
     let erased = Erased {
@@ -1085,9 +1084,10 @@ pub async fn erase_person(
 
 /// The human clicks stored for a link (for `max_clicks`).
 pub async fn human_clicks(db: &D1Database, link_id: i64) -> Result<u64> {
-    #[derive(Deserialize)]
-    struct N {
-        n: u64,
+    row! {
+        struct N {
+            n: u64,
+        }
     }
     let row: Option<N> = first(
         query!(
@@ -1129,10 +1129,11 @@ pub(super) async fn batch(
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
     what: &'static str,
-) -> Result<Vec<worker::D1Result>> {
+) -> Result<Vec<D1Out>> {
+    let statements = rows::statements(&statements);
     let mut attempt = 0;
     loop {
-        match db.batch(statements.clone()).await {
+        match rows::batch(db, &statements).await {
             Ok(results) => return Ok(results),
             Err(e) if attempt < 2 => {
                 attempt += 1;
@@ -1145,18 +1146,12 @@ pub(super) async fn batch(
 }
 
 /// Like [`all`], and adds the rows D1 read to `rows_read`.
-pub(super) async fn all_metered<T: DeserializeOwned>(
+pub(super) async fn all_metered<T: FromRow>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
     rows_read: &mut usize,
 ) -> Result<Vec<T>> {
-    let r = stmt
-        .map_err(unavailable(what))?
-        .all()
-        .await
-        .map_err(unavailable(what))?;
-    if let Ok(Some(m)) = r.meta() {
-        *rows_read += m.rows_read.unwrap_or(0);
-    }
-    r.results().map_err(unavailable(what))
+    let r = out(stmt, what).await?;
+    *rows_read += r.meta().rows_read.unwrap_or(0);
+    r.rows().map_err(unavailable(what))
 }
