@@ -24,9 +24,11 @@ bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATE" >"
 echo "e2e: starting wrangler dev (state $STATE)"
 # Two short domains for the multi-domain tests (links bound to one answer
 # only on it; the others on every host); DNT and GPC honoured, and a consent
-# cookie, and the shortest retention, for the privacy tests.
+# cookie, and the shortest retention, for the privacy tests; product
+# categories for the roster tests.
 start_worker "$STATE" "$LOG" --test-scheduled --var "SHORT_DOMAINS:go.brand.test,http://brand.test" \
-  --var "PRIVACY_SIGNALS:dnt,gpc" --var "CONSENT_COOKIE:cmp_consent=yes" --var "RETENTION_DAYS:97"
+  --var "PRIVACY_SIGNALS:dnt,gpc" --var "CONSENT_COOKIE:cmp_consent=yes" --var "RETENTION_DAYS:97" \
+  --var "PRODUCT_CATEGORIES:/products/serum=skincare,/collections/hair=haircare"
 
 export LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_ADMIN_TOKEN="$(devvar ADMIN_TOKEN)" \
   LINKCREDIT_INGEST_TOKEN="$(devvar INGEST_TOKEN)" LINKCREDIT_SHOPIFY_SECRET="$(devvar SHOPIFY_WEBHOOK_SECRET)" \

@@ -6,8 +6,10 @@ use crate::clicklog::{GroupCommit, MAX_GROUP};
 use crate::discount::{DiscountStyle, ParamName, StoreDefaults};
 use crate::error::ParseError;
 use crate::journey::{JourneyConfig, CHANNELS};
+use crate::link::CategoryRules;
 use crate::money::Currency;
 use crate::privacy::PrivacyConfig;
+use crate::roster::Tiers;
 use crate::time::{Millis, DAY};
 
 /// The attribution job's settings.
@@ -61,6 +63,10 @@ pub struct Config {
     /// Raw clicks older than this many days are pruned by the cron
     /// (`RETENTION_DAYS`); `None` keeps them.
     pub retention_days: Option<u32>,
+    /// Influencer tiers by follower count (`TIER_THRESHOLDS`).
+    pub tiers: Tiers,
+    /// Product categories by destination path prefix (`PRODUCT_CATEGORIES`).
+    pub categories: CategoryRules,
 }
 
 /// One short domain: the host a request arrives on, and the origin its
@@ -130,6 +136,8 @@ impl Default for Config {
             short_domains: Vec::new(),
             privacy: PrivacyConfig::default(),
             retention_days: None,
+            tiers: Tiers::default(),
+            categories: CategoryRules::default(),
         }
     }
 }
@@ -163,6 +171,12 @@ impl Config {
             config.short_domains = short_domains(&v)?;
         }
         let named = |name: &'static str| move |e: ParseError| (name.to_owned(), e);
+        if let Some(v) = get("TIER_THRESHOLDS") {
+            config.tiers = Tiers::parse(&v).map_err(named("TIER_THRESHOLDS"))?;
+        }
+        if let Some(v) = get("PRODUCT_CATEGORIES") {
+            config.categories = CategoryRules::parse(&v).map_err(named("PRODUCT_CATEGORIES"))?;
+        }
         if let Some(v) = get("PRIVACY_MODE") {
             config.privacy.mode = PrivacyConfig::parse_mode(&v).map_err(named("PRIVACY_MODE"))?;
         }

@@ -28,6 +28,7 @@ pub mod input;
 pub mod job;
 pub mod journey;
 pub mod link;
+pub mod linkcheck;
 pub mod markov;
 pub mod memo;
 pub mod money;

@@ -65,6 +65,110 @@ pub struct NewLink {
     /// The short domain the link answers on (a `SHORT_DOMAINS` host,
     /// checked by the shell); `None`: every domain.
     pub domain: Option<String>,
+    pub piece: ContentPiece,
+}
+
+/// The content piece a link was posted in (the master spreadsheet's row).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentPiece {
+    pub format: Option<Format>,
+    pub posted_at: Option<Millis>,
+    /// Set explicitly; otherwise derived from the destination by
+    /// [`CategoryRules`] whenever the link is saved.
+    pub product_category: Option<UtmValue>,
+}
+
+/// What kind of content piece a link was posted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Story,
+    Reel,
+    Post,
+    Carousel,
+    Video,
+    Short,
+    Live,
+    Bio,
+    Other,
+}
+
+impl Format {
+    const ALL: [Format; 9] = [
+        Format::Story,
+        Format::Reel,
+        Format::Post,
+        Format::Carousel,
+        Format::Video,
+        Format::Short,
+        Format::Live,
+        Format::Bio,
+        Format::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Story => "story",
+            Format::Reel => "reel",
+            Format::Post => "post",
+            Format::Carousel => "carousel",
+            Format::Video => "video",
+            Format::Short => "short",
+            Format::Live => "live",
+            Format::Bio => "bio",
+            Format::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Format, ParseError> {
+        let lower = s.trim().to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == lower)
+            .ok_or_else(|| {
+                ParseError::new(
+                    "invalid_value",
+                    "format must be story, reel, post, carousel, video, short, live, bio or other",
+                )
+            })
+    }
+}
+
+/// Product categories from destination paths (`PRODUCT_CATEGORIES`:
+/// `/products/serum=skincare,/collections/hair=haircare`): the longest
+/// matching path prefix wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CategoryRules(pub Vec<(String, UtmValue)>);
+
+impl CategoryRules {
+    pub fn parse(s: &str) -> Result<CategoryRules, ParseError> {
+        let mut rules = Vec::new();
+        for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (prefix, category) = pair
+                .split_once('=')
+                .filter(|(p, _)| p.starts_with('/'))
+                .ok_or_else(|| {
+                    ParseError::new(
+                        "invalid_config",
+                        "must look like /products/serum=skincare,/collections/hair=haircare",
+                    )
+                })?;
+            let category = UtmValue::parse(category)
+                .map_err(|e| ParseError::new("invalid_config", e.message))?;
+            rules.push((prefix.trim().to_owned(), category));
+        }
+        Ok(CategoryRules(rules))
+    }
+
+    /// The category of a destination, by the longest matching path prefix.
+    pub fn category_of(&self, destination: &Destination) -> Option<UtmValue> {
+        let path = destination.url().path();
+        self.0
+            .iter()
+            .filter(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, c)| c.clone())
+    }
 }
 
 /// Where a link may send a visitor other than its destination: ordered
@@ -179,6 +283,9 @@ impl NewLink {
         "variants",
         "tags",
         "domain",
+        "format",
+        "posted_at",
+        "product_category",
     ];
 
     pub fn from_json(o: &JsonObject) -> Result<NewLink, ApiError> {
@@ -214,6 +321,11 @@ impl NewLink {
             },
             tags: parse_tags(field_or_null(o, "tags"))?,
             domain: o.opt("domain", parse_domain)?,
+            piece: ContentPiece {
+                format: o.opt("format", Format::parse)?,
+                posted_at: o.opt("posted_at", time::parse_rfc3339)?,
+                product_category: o.opt("product_category", UtmValue::parse)?,
+            },
         })
     }
 }
@@ -237,6 +349,9 @@ pub struct LinkPatch {
     /// Replaces the link's tags.
     pub tags: Option<Vec<Tag>>,
     pub domain: Patch<String>,
+    pub format: Patch<Format>,
+    pub posted_at: Patch<Millis>,
+    pub product_category: Patch<UtmValue>,
 }
 
 impl LinkPatch {
@@ -255,6 +370,9 @@ impl LinkPatch {
         "variants",
         "tags",
         "domain",
+        "format",
+        "posted_at",
+        "product_category",
     ];
 
     pub fn from_json(o: &JsonObject) -> Result<LinkPatch, ApiError> {
@@ -283,6 +401,9 @@ impl LinkPatch {
                 .transpose()?,
             tags: o.raw("tags").map(parse_tags).transpose()?,
             domain: o.patch("domain", parse_domain)?,
+            format: o.patch("format", Format::parse)?,
+            posted_at: o.patch("posted_at", time::parse_rfc3339)?,
+            product_category: o.patch("product_category", UtmValue::parse)?,
         })
     }
 
@@ -316,6 +437,11 @@ impl LinkPatch {
             link.tags = t.clone();
         }
         self.domain.clone().apply(&mut link.domain);
+        self.format.clone().apply(&mut link.piece.format);
+        self.posted_at.clone().apply(&mut link.piece.posted_at);
+        self.product_category
+            .clone()
+            .apply(&mut link.piece.product_category);
         link.updated_at = now;
         Ok(link)
     }
@@ -344,11 +470,25 @@ pub struct LinkRecord {
     pub routing: Routing,
     pub tags: Vec<Tag>,
     pub domain: Option<String>,
+    /// `product_category` here is the explicit one only.
+    pub piece: ContentPiece,
+    /// The category in force when the link was last saved: explicit, or
+    /// derived from the destination.
+    pub category: Option<UtmValue>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
 
 impl LinkRecord {
+    /// The product category: the explicit one, else by `rules` from the
+    /// destination.
+    pub fn effective_category(&self, rules: &CategoryRules) -> Option<UtmValue> {
+        self.piece
+            .product_category
+            .clone()
+            .or_else(|| rules.category_of(&self.destination))
+    }
+
     pub fn tags(&self) -> UtmTags {
         UtmTags {
             source: self.influencer.clone(),
@@ -423,6 +563,9 @@ impl LinkRecord {
             variants: self.routing.variants.clone(),
             tags: self.tags.iter().map(|t| t.as_str().to_owned()).collect(),
             domain: self.domain.clone(),
+            format: self.piece.format.map(Format::as_str),
+            posted_at: self.piece.posted_at.map(time::format_rfc3339),
+            product_category: self.category.as_ref().map(|c| c.as_str().to_owned()),
             created_at: time::format_rfc3339(self.created_at),
             updated_at: time::format_rfc3339(self.updated_at),
         }
@@ -492,6 +635,9 @@ pub struct LinkView {
     pub tags: Vec<String>,
     /// The short domain the link is bound to; `null`: every domain.
     pub domain: Option<String>,
+    pub format: Option<&'static str>,
+    pub posted_at: Option<String>,
+    pub product_category: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -871,6 +1017,8 @@ mod tests {
             routing: l.routing.clone(),
             tags: l.tags.clone(),
             domain: l.domain.clone(),
+            piece: ContentPiece::default(),
+            category: None,
             created_at: 0,
             updated_at: 0,
         };
@@ -908,6 +1056,51 @@ mod tests {
         assert!(record
             .cached(&StoreDefaults::default())
             .answers_on("any.host"));
+    }
+
+    #[test]
+    fn content_pieces_and_categories() {
+        let base = r#""destination":"https://shop.example/products/serum-x?v=1","influencer":"sarah","campaign":"summer""#;
+        let l = parse_new(&format!(
+            r#"{{{base},"format":"Reel","posted_at":"2026-11-20T18:00:00Z"}}"#
+        ))
+        .unwrap();
+        assert_eq!(l.piece.format, Some(Format::Reel));
+        assert!(l.piece.posted_at.is_some());
+        check_error(
+            &format!(r#"{{{base},"format":"tweet"}}"#),
+            "invalid_value",
+            "format",
+        );
+        check_error(
+            &format!(r#"{{{base},"posted_at":"last week"}}"#),
+            "invalid_timestamp",
+            "posted_at",
+        );
+        let rules = CategoryRules::parse(
+            "/products=general, /products/serum=skincare,/collections/hair=haircare",
+        )
+        .unwrap();
+        let cat = |url: &str| {
+            rules
+                .category_of(&Destination::parse(url).unwrap())
+                .map(|c| c.as_str().to_owned())
+        };
+        assert_eq!(
+            cat("https://s.example/products/serum-x").as_deref(),
+            Some("skincare")
+        );
+        assert_eq!(
+            cat("https://s.example/products/lipstick").as_deref(),
+            Some("general")
+        );
+        assert_eq!(
+            cat("https://s.example/collections/hair/oil").as_deref(),
+            Some("haircare")
+        );
+        assert_eq!(cat("https://s.example/about"), None);
+        assert!(CategoryRules::parse("products=x").is_err());
+        assert!(CategoryRules::parse("/p=").is_err());
     }
 
     #[test]

@@ -34,13 +34,21 @@ pub enum Dim {
     /// The link's tags, as they are now: a link counts once under each of
     /// its tags, so rows may overlap (totals do not).
     Tag,
+    /// The influencer's tier (from its follower count, as it is now).
+    Tier,
+    /// The link's content format (story, reel, ...).
+    Format,
+    /// The link's product category.
+    ProductCategory,
+    /// The Monday of the week the link's content was posted.
+    PostedWeek,
     Day,
     Week,
     Month,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 15] = [
+    pub const ALL: [Dim; 19] = [
         Dim::Influencer,
         Dim::Campaign,
         Dim::Content,
@@ -53,6 +61,10 @@ impl Dim {
         Dim::Rule,
         Dim::Variant,
         Dim::Tag,
+        Dim::Tier,
+        Dim::Format,
+        Dim::ProductCategory,
+        Dim::PostedWeek,
         Dim::Day,
         Dim::Week,
         Dim::Month,
@@ -72,6 +84,10 @@ impl Dim {
             Dim::Rule => "rule",
             Dim::Variant => "variant",
             Dim::Tag => "tag",
+            Dim::Tier => "tier",
+            Dim::Format => "format",
+            Dim::ProductCategory => "product_category",
+            Dim::PostedWeek => "posted_week",
             Dim::Day => "day",
             Dim::Week => "week",
             Dim::Month => "month",
@@ -91,12 +107,26 @@ impl Dim {
         )
     }
 
+    /// Whether the dimension is a property of the link or influencer as it
+    /// is now (read by joining the fine rollups), not of the click.
+    pub fn is_attribute(self) -> bool {
+        matches!(
+            self,
+            Dim::Tag | Dim::Tier | Dim::Format | Dim::ProductCategory | Dim::PostedWeek
+        )
+    }
+
+    /// Whether the report's own time axis buckets this dimension.
+    pub fn is_time(self) -> bool {
+        matches!(self, Dim::Day | Dim::Week | Dim::Month)
+    }
+
     /// The day-bucket label of a day number, for the time dimensions.
     pub fn bucket(self, day: i64) -> Option<String> {
         match self {
             Dim::Day => Some(time::format_date(day)),
             // ISO weeks start on Monday; 1970-01-01 was a Thursday.
-            Dim::Week => Some(time::format_date(day - (day + 3).rem_euclid(7))),
+            Dim::Week | Dim::PostedWeek => Some(time::format_date(day - (day + 3).rem_euclid(7))),
             Dim::Month => Some(time::format_date(day)[..7].to_owned()),
             _ => None,
         }

@@ -91,6 +91,8 @@ pub enum Route<'a> {
     LinkQrPng(&'a str),
     BulkLinks,
     ErasePerson(&'a str),
+    GetInfluencer(&'a str),
+    PatchInfluencer(&'a str),
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -161,6 +163,11 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             },
             ["v1", "links", slug, "qr.svg"] => get_only(LinkQrSvg(slug)),
             ["v1", "links", slug, "qr.png"] => get_only(LinkQrPng(slug)),
+            ["v1", "influencers", handle] => match method {
+                Get => GetInfluencer(handle),
+                Patch => PatchInfluencer(handle),
+                _ => MethodNotAllowed,
+            },
             ["v1", "people", id] => match method {
                 Delete => ErasePerson(id),
                 _ => MethodNotAllowed,
@@ -295,6 +302,8 @@ mod tests {
         check(Post, "/api/v1/links/abc/qr.png", MethodNotAllowed);
         check(Patch, "/api/v1/links:bulk", BulkLinks);
         check(Delete, "/api/v1/people/abc", ErasePerson("abc"));
+        check(Get, "/api/v1/influencers/sarah", GetInfluencer("sarah"));
+        check(Patch, "/api/v1/influencers/sarah", PatchInfluencer("sarah"));
         check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
@@ -353,6 +362,8 @@ mod openapi_tests {
             LinkQrPng(_) => ("get", "/api/v1/links/{slug}/qr.png"),
             BulkLinks => ("patch", "/api/v1/links:bulk"),
             ErasePerson(_) => ("delete", "/api/v1/people/{id}"),
+            GetInfluencer(_) => ("get", "/api/v1/influencers/{handle}"),
+            PatchInfluencer(_) => ("patch", "/api/v1/influencers/{handle}"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
     }
@@ -378,7 +389,7 @@ mod openapi_tests {
                 }
             }
         }
-        assert_eq!(bodies, 12);
+        assert_eq!(bodies, 13);
         let webhook = &doc["paths"]["/api/v1/webhooks/shopify"]["post"]["responses"];
         for status in ["400", "401", "413"] {
             assert!(webhook.get(status).is_some(), "the webhook's {status}");
@@ -397,6 +408,7 @@ mod openapi_tests {
         for (template, ops) in paths {
             let sample = template
                 .replace("{slug}", "sample-slug")
+                .replace("{handle}", "sample-handle")
                 .replace("{code}", "SAMPLE10")
                 .replace("{order_id}", "1001")
                 .replace("{id}", "7");
@@ -411,7 +423,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 42);
+        assert_eq!(operations, 44);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

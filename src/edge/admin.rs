@@ -9,10 +9,11 @@ use crate::config::Config;
 use crate::error::{ApiError, ParseError};
 use crate::ids::{VisitorId, ID_BYTES};
 use crate::link::{LinkPatch, LinkRecord, LinkStatus, NewLink};
+use crate::names::Handle;
 use crate::names::Tag;
 use crate::page::{next_cursor, Page};
 use crate::qr::{self, QrOptions};
-use crate::roster::{NewCampaign, NewInfluencer};
+use crate::roster::{InfluencerView, NewCampaign, NewInfluencer, ProfilePatch, PROFILE_FIELDS};
 use crate::route::Route;
 use crate::slug::{Slug, GENERATED_LEN};
 use serde_json::json;
@@ -46,19 +47,57 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
     };
     match route {
         Route::CreateInfluencer => {
-            let body = NewInfluencer::from_json(&read_json(&mut req).await?)?;
-            match store::insert_influencer(&db, &body, now()).await? {
-                Some(view) => http::json(201, &view),
-                None => Err(conflict(
+            let currency = config.reporting_currency;
+            let body = NewInfluencer::from_json(&read_json(&mut req).await?, currency)?;
+            let now = now();
+            if store::insert_influencer(&db, &body, now).await? {
+                let view = InfluencerView::new(
+                    body.handle.as_str().to_owned(),
+                    &body.profile,
+                    &config.tiers,
+                    now,
+                );
+                http::json(201, &view)
+            } else {
+                Err(conflict(
                     "handle_taken",
                     "handle",
                     format!("influencer '{}' already exists", body.handle),
-                )),
+                ))
             }
+        }
+        Route::GetInfluencer(raw) | Route::PatchInfluencer(raw) => {
+            let currency = config.reporting_currency;
+            let handle =
+                Handle::parse(raw).map_err(|_| ApiError::NotFound { what: "influencer" })?;
+            let (mut profile, created_at) = store::load_influencer(&db, &handle, currency)
+                .await?
+                .ok_or(ApiError::NotFound { what: "influencer" })?;
+            if matches!(route, Route::PatchInfluencer(_)) {
+                let body = read_json(&mut req).await?;
+                body.deny_unknown(PROFILE_FIELDS)?;
+                if body.is_empty() {
+                    return Err(ApiError::invalid(
+                        "empty_patch",
+                        format!("give at least one of: {}", PROFILE_FIELDS.join(", ")),
+                    ));
+                }
+                profile = ProfilePatch::from_json(&body, currency)?.apply(profile)?;
+                store::update_influencer(&db, &handle, &profile).await?;
+            }
+            let view = InfluencerView::new(
+                handle.as_str().to_owned(),
+                &profile,
+                &config.tiers,
+                created_at,
+            );
+            http::json(200, &view)
         }
         Route::ListInfluencers => {
             let page = Page::from_query(&query)?;
-            let (items, ids) = store::list_influencers(&db, page).await?;
+            let (items, ids) =
+                store::list_influencers(&db, page, config.reporting_currency, &config.tiers)
+                    .await?;
             http::json(
                 200,
                 &json!({"influencers": items, "next_cursor": next_cursor(&ids, page)}),
@@ -98,7 +137,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         Route::CreateLink => {
             let body = NewLink::from_json(&read_json(&mut req).await?)?;
             check_domain(&config, body.domain.as_deref())?;
-            let record = create_link(&db, &body).await?;
+            let record = create_link(&db, &body, &config).await?;
             publish(env, &config, &record).await?;
             http::json(201, &view(&record))
         }
@@ -119,8 +158,9 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         Route::GetLink(slug) => http::json(200, &view(&find_link(&db, slug).await?)),
         Route::PatchLink(slug) => {
             let patch = LinkPatch::from_json(&read_json(&mut req).await?)?;
-            let record = patch.apply(find_link(&db, slug).await?, now())?;
+            let mut record = patch.apply(find_link(&db, slug).await?, now())?;
             check_domain(&config, record.domain.as_deref())?;
+            record.category = record.effective_category(&config.categories);
             if let Some(code) = &record.discount_code {
                 let owner = store::link_influencer(&db, record.id).await?;
                 check_code_owner(&db, code, owner).await?;
@@ -218,7 +258,12 @@ fn conflict(code: &'static str, field: &str, message: String) -> ApiError {
     }
 }
 
-async fn create_link(db: &D1Database, body: &NewLink) -> Result<LinkRecord> {
+async fn create_link(db: &D1Database, body: &NewLink, config: &Config) -> Result<LinkRecord> {
+    let category = body
+        .piece
+        .product_category
+        .clone()
+        .or_else(|| config.categories.category_of(&body.destination));
     let (influencer_id, campaign_id) =
         store::resolve_refs(db, &body.influencer, &body.campaign).await?;
     let influencer_id = influencer_id.ok_or_else(|| {
@@ -243,7 +288,8 @@ async fn create_link(db: &D1Database, body: &NewLink) -> Result<LinkRecord> {
             .slug
             .clone()
             .unwrap_or_else(|| Slug::generate(random::bytes::<GENERATED_LEN>()));
-        if store::insert_link(db, body, &slug, influencer_id, campaign_id, now()).await? {
+        let refs = (influencer_id, campaign_id);
+        if store::insert_link(db, body, &slug, refs, category.as_ref(), now()).await? {
             return store::load_link(db, &slug)
                 .await?
                 .ok_or(ApiError::Unavailable);

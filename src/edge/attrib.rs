@@ -1091,8 +1091,16 @@ async fn rebuild_rollups(
             days += 1;
         }
     }
+    // The mark stops short of clicks that arrived for days before
+    // `kept_from` (never rebuilt): the next run adds them to their rollup.
     let mark = stmt(
-        query!(db, "UPDATE attribution_state SET click_rollup_rowid = MAX(click_rollup_rowid, ?1) WHERE id = 1", click_max),
+        query!(
+            db,
+            "UPDATE attribution_state SET click_rollup_rowid = MAX(click_rollup_rowid, MIN(?1, COALESCE(\
+               (SELECT MIN(rowid) - 1 FROM clicks WHERE rowid > click_rollup_rowid AND ts < ?2), ?1))) WHERE id = 1",
+            click_max,
+            kept_from.saturating_mul(DAY)
+        ),
         "binding click rollup mark",
     )?;
     super::store::batch(db, vec![mark], "marking the click rollup").await?;

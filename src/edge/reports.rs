@@ -15,6 +15,7 @@ use crate::input::Patch;
 use crate::money::Currency;
 use crate::page::{next_cursor, Page};
 use crate::report::{self, CreditAgg, Dim, Format, Inputs, Key, ReportParams};
+use crate::roster::Tiers;
 use crate::route::Route;
 use crate::time;
 use serde_json::{json, Map, Value};
@@ -353,7 +354,15 @@ async fn patch_campaign(
 
 /// The SQL expression of a dimension over `click_rollup r` joined with its
 /// link `l`, influencer `i` and campaign `cp`.
-fn click_expr(d: Dim) -> &'static str {
+fn click_expr(d: Dim, tiers: &Tiers) -> String {
+    match d {
+        Dim::Tier => tiers.sql("i.follower_count"),
+        Dim::PostedWeek => "(l.posted_at / 86400000)".into(),
+        d => click_static(d).into(),
+    }
+}
+
+fn click_static(d: Dim) -> &'static str {
     match d {
         Dim::Influencer => "i.handle",
         Dim::Campaign => "cp.slug",
@@ -367,6 +376,9 @@ fn click_expr(d: Dim) -> &'static str {
         Dim::Rule => "NULLIF(r.rule, '')",
         Dim::Variant => "NULLIF(r.variant, '')",
         Dim::Tag => "t.tag",
+        Dim::Format => "l.format",
+        Dim::ProductCategory => "l.product_category",
+        Dim::Tier | Dim::PostedWeek => "NULL",
         Dim::Day => "r.day",
         Dim::Week => "(r.day - ((r.day + 3) % 7))",
         Dim::Month => "strftime('%Y-%m', r.day * 86400, 'unixepoch')",
@@ -384,8 +396,18 @@ fn time_bucket(d: Dim, day: &str) -> Option<String> {
     }
 }
 
-/// The SQL expression of a dimension over `credit_rollup`.
-fn credit_expr(d: Dim) -> &'static str {
+/// The SQL expression of a dimension over `credit_rollup`, with the
+/// credited link's content piece `pc` and influencer `ti` joined in when
+/// the report needs them.
+fn credit_expr(d: Dim, tiers: &Tiers) -> String {
+    match d {
+        Dim::Tier => tiers.sql("ti.tier_followers"),
+        Dim::PostedWeek => "(pc.piece_posted / 86400000)".into(),
+        d => credit_static(d).into(),
+    }
+}
+
+fn credit_static(d: Dim) -> &'static str {
     match d {
         Dim::Influencer => "NULLIF(influencer, '')",
         Dim::Campaign => "NULLIF(campaign, '')",
@@ -399,6 +421,9 @@ fn credit_expr(d: Dim) -> &'static str {
         Dim::Rule => "NULLIF(rule, '')",
         Dim::Variant => "NULLIF(variant, '')",
         Dim::Tag => "t.tag",
+        Dim::Format => "pc.piece_format",
+        Dim::ProductCategory => "pc.piece_category",
+        Dim::Tier | Dim::PostedWeek => "NULL",
         Dim::Day => "day",
         Dim::Week => "(day - ((day + 3) % 7))",
         Dim::Month => "strftime('%Y-%m', day * 86400, 'unixepoch')",
@@ -445,35 +470,49 @@ pub async fn build_report_metered(
     rows_read: &mut usize,
 ) -> Result<report::Report> {
     let dims = &p.group_by;
-    let select = |expr: fn(Dim) -> &'static str| -> (String, String) {
+    let select = |expr: fn(Dim, &Tiers) -> String| -> (String, String) {
         let cols: Vec<String> = dims
             .iter()
             .enumerate()
-            .map(|(i, d)| format!("{} AS k{i}", expr(*d)))
+            .map(|(i, d)| format!("{} AS k{i}", expr(*d, &config.tiers)))
             .collect();
         let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
         (cols.join(", "), group.join(", "))
     };
     let models_json = json_text(&p.models().iter().map(|m| m.as_str()).collect::<Vec<_>>());
-    let non_time: Vec<Dim> = dims
-        .iter()
-        .copied()
-        .filter(|d| d.bucket(0).is_none())
-        .collect();
+    let non_time: Vec<Dim> = dims.iter().copied().filter(|d| !d.is_time()).collect();
     type Rows = Vec<Map<String, Value>>;
     // Tags are many per link and read as they are now: always the fine
     // rollups, joined with the links' tags (untagged links: no tag).
     let by_tag = dims.contains(&Dim::Tag);
-    let (click_tags, credit_tags) = if by_tag {
-        (
-            " LEFT JOIN link_tags t ON t.link_id = r.link_id",
+    let mut click_tags = String::new();
+    let mut credit_tags = String::new();
+    if by_tag {
+        click_tags.push_str(" LEFT JOIN link_tags t ON t.link_id = r.link_id");
+        credit_tags.push_str(
             " LEFT JOIN (SELECT tl.slug AS tag_link, lt.tag FROM link_tags lt JOIN links tl ON tl.id = lt.link_id) t \
              ON t.tag_link = link",
-        )
-    } else {
-        ("", "")
-    };
-    let (clicks, credits): (Rows, Rows) = if non_time.len() <= 1 && !by_tag {
+        );
+    }
+    // Link and influencer attributes as they are now (the click side has
+    // them joined already).
+    if dims
+        .iter()
+        .any(|d| matches!(d, Dim::Format | Dim::ProductCategory | Dim::PostedWeek))
+    {
+        credit_tags.push_str(
+            " LEFT JOIN (SELECT slug AS piece_link, format AS piece_format, product_category AS piece_category, \
+             posted_at AS piece_posted FROM links) pc ON pc.piece_link = link",
+        );
+    }
+    if dims.contains(&Dim::Tier) {
+        credit_tags.push_str(
+            " LEFT JOIN (SELECT handle AS tier_handle, follower_count AS tier_followers FROM influencers) ti \
+             ON ti.tier_handle = influencer",
+        );
+    }
+    let attributes = dims.iter().any(|d| d.is_attribute());
+    let (clicks, credits): (Rows, Rows) = if non_time.len() <= 1 && !attributes {
         // At most one non-time dimension: the per-dimension rollups, whose
         // size is days × keys whatever the traffic.
         let dim = non_time.first().map_or("all", |d| d.as_str());

@@ -13,10 +13,15 @@ use crate::code::{CodeView, NewCode, PromoCode};
 use crate::destination::Destination;
 use crate::discount::{DiscountSetting, DiscountStyle, ParamName};
 use crate::error::{ApiError, ParseError};
-use crate::link::{parse_tags, Limits, LinkRecord, LinkStatus, NewLink, Routing};
+use crate::link::{
+    parse_tags, ContentPiece, Format, Limits, LinkRecord, LinkStatus, NewLink, Routing,
+};
+use crate::money::{Currency, Money};
 use crate::names::{CampaignSlug, Handle, Platform, Tag, UtmValue};
 use crate::page::Page;
-use crate::roster::{CampaignView, InfluencerView, NewCampaign, NewInfluencer};
+use crate::roster::{
+    CampaignView, Contract, InfluencerView, NewCampaign, NewInfluencer, Profile, Tiers,
+};
 use crate::slug::Slug;
 use crate::targeting;
 use crate::time::Millis;
@@ -31,7 +36,7 @@ const LINK_SELECT: &str = "SELECT l.id, l.slug, l.destination, i.handle, c.slug 
      l.created_at, l.updated_at, \
      l.discount_code, l.discount_style, l.discount_param, l.escape_in_app, \
      c.discount_style AS campaign_discount_style, c.discount_param AS campaign_discount_param, \
-     l.rules, l.variants, l.domain, \
+     l.rules, l.variants, l.domain, l.format, l.posted_at, l.product_category, l.category_explicit, \
      (SELECT json_group_array(tag) FROM (SELECT tag FROM link_tags WHERE link_id = l.id ORDER BY tag)) AS tags \
      FROM links l JOIN influencers i ON i.id = l.influencer_id JOIN campaigns c ON c.id = l.campaign_id";
 
@@ -45,6 +50,14 @@ row! {
         handle: String,
         name: Option<String>,
         platform: Option<String>,
+        follower_count: Option<i64>,
+        niche: Option<String>,
+        contact_email: Option<String>,
+        base_fee_minor: Option<i64>,
+        bonus_minor: Option<i64>,
+        revenue_share_bp: Option<i64>,
+        contract_start: Option<i64>,
+        contract_end: Option<i64>,
         created_at: Millis,
     }
 
@@ -84,6 +97,39 @@ row! {
         variants: Option<String>,
         domain: Option<String>,
         tags: Option<String>,
+        format: Option<String>,
+        posted_at: Option<Millis>,
+        product_category: Option<String>,
+        category_explicit: i64,
+    }
+}
+
+const INFLUENCER_SELECT: &str = "SELECT id, handle, name, platform, follower_count, niche, contact_email, \
+     base_fee_minor, bonus_minor, revenue_share_bp, contract_start, contract_end, created_at FROM influencers";
+
+impl InfluencerRow {
+    /// The stored profile; amounts are in `currency` (the reporting one).
+    /// Values that no longer parse are left out rather than failing the
+    /// roster.
+    fn profile(&self, currency: Currency) -> Profile {
+        let money = |m: Option<i64>| m.map(|minor| Money { minor, currency });
+        Profile {
+            name: self.name.clone(),
+            platform: self
+                .platform
+                .as_deref()
+                .and_then(|p| Platform::parse(p).ok()),
+            follower_count: self.follower_count.and_then(|f| u64::try_from(f).ok()),
+            niche: self.niche.as_deref().and_then(|n| UtmValue::parse(n).ok()),
+            contact_email: self.contact_email.clone(),
+            contract: Contract {
+                base_fee: money(self.base_fee_minor),
+                bonus_per_conversion: money(self.bonus_minor),
+                revenue_share_bp: self.revenue_share_bp.and_then(|b| u32::try_from(b).ok()),
+                start: self.contract_start,
+                end: self.contract_end,
+            },
+        }
     }
 }
 
@@ -107,6 +153,12 @@ impl TryFrom<LinkRow> for LinkRecord {
         let bad = |what: &'static str| {
             move |e: crate::error::ParseError| format!("link row {id}: {what}: {}", e.message)
         };
+        let category = r
+            .product_category
+            .as_deref()
+            .map(UtmValue::parse)
+            .transpose()
+            .map_err(bad("product_category"))?;
         Ok(LinkRecord {
             id: r.id,
             slug: Slug::parse(&r.slug).map_err(bad("slug"))?,
@@ -192,6 +244,21 @@ impl TryFrom<LinkRow> for LinkRecord {
             tags: json_list(r.tags.as_deref(), parse_tags)
                 .map_err(|e| format!("link row {id}: tags: {e}"))?,
             domain: r.domain,
+            piece: ContentPiece {
+                format: r
+                    .format
+                    .as_deref()
+                    .map(Format::parse)
+                    .transpose()
+                    .map_err(bad("format"))?,
+                posted_at: r.posted_at,
+                product_category: if r.category_explicit != 0 {
+                    category.clone()
+                } else {
+                    None
+                },
+            },
+            category,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -258,50 +325,97 @@ fn to_record(row: LinkRow) -> Result<LinkRecord> {
     LinkRecord::try_from(row).map_err(unavailable("corrupt link row"))
 }
 
-/// Inserts an influencer; `None` when the handle is taken.
-pub async fn insert_influencer(
-    db: &D1Database,
-    i: &NewInfluencer,
-    now: Millis,
-) -> Result<Option<InfluencerView>> {
-    let platform = i.platform.map(Platform::as_str);
+/// Inserts an influencer; `false` when the handle is taken.
+pub async fn insert_influencer(db: &D1Database, i: &NewInfluencer, now: Millis) -> Result<bool> {
+    let p = &i.profile;
     let row: Option<IdRow> = first(
         query!(
             db,
-            "INSERT INTO influencers (handle, name, platform, created_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT(handle) DO NOTHING RETURNING id",
+            "INSERT INTO influencers (handle, name, platform, created_at, follower_count, niche, contact_email, \
+                                      base_fee_minor, bonus_minor, revenue_share_bp, contract_start, contract_end) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(handle) DO NOTHING RETURNING id",
             i.handle.as_str(),
-            i.name.as_deref(),
-            platform,
-            now
+            p.name.as_deref(),
+            p.platform.map(Platform::as_str),
+            now,
+            p.follower_count.map(|f| f as i64),
+            p.niche.as_ref().map(UtmValue::as_str),
+            p.contact_email.as_deref(),
+            p.contract.base_fee.as_ref().map(|m| m.minor),
+            p.contract.bonus_per_conversion.as_ref().map(|m| m.minor),
+            p.contract.revenue_share_bp,
+            p.contract.start,
+            p.contract.end
         ),
         "inserting influencer",
     )
     .await?;
-    Ok(row.map(|_| {
-        InfluencerView::new(
-            i.handle.as_str().to_owned(),
-            i.name.clone(),
-            platform.map(str::to_owned),
-            now,
-        )
-    }))
+    Ok(row.is_some())
+}
+
+/// Writes an influencer's profile back.
+pub async fn update_influencer(db: &D1Database, handle: &Handle, p: &Profile) -> Result<()> {
+    run(
+        query!(
+            db,
+            "UPDATE influencers SET name = ?2, platform = ?3, follower_count = ?4, niche = ?5, contact_email = ?6, \
+                 base_fee_minor = ?7, bonus_minor = ?8, revenue_share_bp = ?9, contract_start = ?10, contract_end = ?11 \
+             WHERE handle = ?1",
+            handle.as_str(),
+            p.name.as_deref(),
+            p.platform.map(Platform::as_str),
+            p.follower_count.map(|f| f as i64),
+            p.niche.as_ref().map(UtmValue::as_str),
+            p.contact_email.as_deref(),
+            p.contract.base_fee.as_ref().map(|m| m.minor),
+            p.contract.bonus_per_conversion.as_ref().map(|m| m.minor),
+            p.contract.revenue_share_bp,
+            p.contract.start,
+            p.contract.end
+        ),
+        "updating influencer",
+    )
+    .await
+}
+
+/// One influencer: its profile and creation time.
+pub async fn load_influencer(
+    db: &D1Database,
+    handle: &Handle,
+    currency: Currency,
+) -> Result<Option<(Profile, Millis)>> {
+    let row: Option<InfluencerRow> = first(
+        query!(
+            db,
+            &format!("{INFLUENCER_SELECT} WHERE handle = ?1"),
+            handle.as_str()
+        ),
+        "loading influencer",
+    )
+    .await?;
+    Ok(row.map(|r| (r.profile(currency), r.created_at)))
 }
 
 pub async fn list_influencers(
     db: &D1Database,
     page: Page,
+    currency: Currency,
+    tiers: &Tiers,
 ) -> Result<(Vec<InfluencerView>, Vec<i64>)> {
-    let rows: Vec<InfluencerRow> = all(query!(
-        db,
-        "SELECT id, handle, name, platform, created_at FROM influencers WHERE id > ?1 ORDER BY id LIMIT ?2",
-        page.after,
-        page.limit
-    ), "listing influencers").await?;
+    let rows: Vec<InfluencerRow> = all(
+        query!(
+            db,
+            &format!("{INFLUENCER_SELECT} WHERE id > ?1 ORDER BY id LIMIT ?2"),
+            page.after,
+            page.limit
+        ),
+        "listing influencers",
+    )
+    .await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let views = rows
-        .into_iter()
-        .map(|r| InfluencerView::new(r.handle, r.name, r.platform, r.created_at))
+        .iter()
+        .map(|r| InfluencerView::new(r.handle.clone(), &r.profile(currency), tiers, r.created_at))
         .collect();
     Ok((views, ids))
 }
@@ -396,17 +510,20 @@ pub async fn insert_link(
     db: &D1Database,
     l: &NewLink,
     slug: &Slug,
-    influencer_id: i64,
-    campaign_id: i64,
+    refs: (i64, i64),
+    category: Option<&UtmValue>,
     now: Millis,
 ) -> Result<bool> {
+    let (influencer_id, campaign_id) = refs;
     let insert = stmt(query!(
         db,
         "INSERT INTO links (slug, destination, influencer_id, campaign_id, content, platform, utm_medium, \
                             utm_term, status, expires_at, created_at, updated_at, \
                             discount_code, discount_style, discount_param, escape_in_app, \
-                            starts_at, max_clicks, expired_url, rules, variants, domain) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?14, ?9, ?9, ?10, ?11, ?12, ?13, ?15, ?16, ?17, ?18, ?19, ?20) \
+                            starts_at, max_clicks, expired_url, rules, variants, domain, \
+                            format, posted_at, product_category, category_explicit) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?14, ?9, ?9, ?10, ?11, ?12, ?13, ?15, ?16, ?17, ?18, ?19, ?20, \
+                 ?21, ?22, ?23, ?24) \
          ON CONFLICT(slug) DO NOTHING",
         slug.as_str(),
         l.destination.as_str(),
@@ -427,7 +544,11 @@ pub async fn insert_link(
         l.limits.expired_url.as_ref().map(Destination::as_str),
         list_text(&l.routing.rules),
         list_text(&l.routing.variants),
-        l.domain.as_deref()
+        l.domain.as_deref(),
+        l.piece.format.map(Format::as_str),
+        l.piece.posted_at,
+        category.map(UtmValue::as_str),
+        i64::from(l.piece.product_category.is_some())
     ), "binding link insert")?;
     // Only when the link row was inserted (changes() is the link insert's).
     let tags = stmt(
@@ -493,6 +614,7 @@ pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
         db,
         "UPDATE links SET destination = ?1, status = ?2, expires_at = ?3, updated_at = ?4, \
          starts_at = ?10, max_clicks = ?11, expired_url = ?12, rules = ?13, variants = ?14, domain = ?15, \
+         format = ?16, posted_at = ?17, product_category = ?18, category_explicit = ?19, \
          discount_code = ?5, discount_style = ?6, discount_param = ?7, escape_in_app = ?8 WHERE id = ?9",
         l.destination.as_str(),
         l.status.as_str(),
@@ -508,7 +630,11 @@ pub async fn update_link(db: &D1Database, l: &LinkRecord) -> Result<()> {
         l.limits.expired_url.as_ref().map(Destination::as_str),
         list_text(&l.routing.rules),
         list_text(&l.routing.variants),
-        l.domain.as_deref()
+        l.domain.as_deref(),
+        l.piece.format.map(Format::as_str),
+        l.piece.posted_at,
+        l.category.as_ref().map(UtmValue::as_str),
+        i64::from(l.piece.product_category.is_some())
     ), "binding link update")?;
     let clear = stmt(
         query!(db, "DELETE FROM link_tags WHERE link_id = ?1", l.id),

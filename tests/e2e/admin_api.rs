@@ -324,6 +324,7 @@ fn every_documented_operation_answers() {
     for (template, ops) in doc["paths"].as_object().unwrap() {
         let path = template
             .replace("{slug}", "no-such-slug")
+            .replace("{handle}", "no-such-handle")
             .replace("{code}", "NOSUCHCODE")
             .replace("{order_id}", "no-such-order")
             .replace("{id}", "0");
@@ -350,5 +351,5 @@ fn every_documented_operation_answers() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 42);
+    assert_eq!(checked, 44);
 }

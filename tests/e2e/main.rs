@@ -20,4 +20,5 @@ mod links;
 mod privacy;
 mod redirect;
 mod reports;
+mod roster;
 mod strict;
