@@ -697,7 +697,7 @@ mod tests {
         for (q, field) in [
             ("model=best", "model"),
             ("from=x", "from"),
-            ("group_by=tier", "group_by"),
+            ("group_by=followers", "group_by"),
             ("format=xml", "format"),
             ("from=2026-11-29&to=2026-11-01", "from"),
         ] {
