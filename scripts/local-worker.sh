@@ -10,6 +10,8 @@
 #!       default warn, sets wrangler's log level). Pass
 #!       `--config other/wrangler.toml` to run another worker (the benches'
 #!       JS peer); several may run at once, each on its own ports.
+#!       Link checks from the cron are off (LINK_CHECKS_PER_RUN, default 0
+#!       here): local links point at shops that do not exist.
 #!   stop_worker        stops every worker started (safe to call twice).
 #!   devvar NAME        a value from .dev.vars.
 
@@ -25,7 +27,8 @@ start_worker() {
   BASE="http://127.0.0.1:$PORT"
   INSPECTOR_PORT="$inspector"
   setsid bash "$ROOT/scripts/wrangler.sh" dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$inspector" \
-    --persist-to "$state" --log-level "${WORKER_LOG_LEVEL:-warn}" "$@" >"$log" 2>&1 &
+    --persist-to "$state" --log-level "${WORKER_LOG_LEVEL:-warn}" \
+    --var "LINK_CHECKS_PER_RUN:${LINK_CHECKS_PER_RUN:-0}" "$@" >"$log" 2>&1 &
   WORKER_PID=$!
   WORKER_PIDS+=("$WORKER_PID")
   for _ in $(seq 1 240); do

@@ -67,6 +67,27 @@ pub struct Config {
     pub tiers: Tiers,
     /// Product categories by destination path prefix (`PRODUCT_CATEGORIES`).
     pub categories: CategoryRules,
+    /// Pre-launch link checks (`LINK_CHECKS_PER_RUN`, `LINK_CHECK_TIMEOUT_MS`).
+    pub link_checks: LinkChecks,
+}
+
+/// How the link check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkChecks {
+    /// Links the cron re-checks per run (0 turns the daily re-check off):
+    /// each takes up to 4 agents × 10 hops of subrequests.
+    pub per_run: u32,
+    /// The time one hop may take.
+    pub timeout_ms: u32,
+}
+
+impl Default for LinkChecks {
+    fn default() -> Self {
+        LinkChecks {
+            per_run: 1,
+            timeout_ms: 5000,
+        }
+    }
 }
 
 /// One short domain: the host a request arrives on, and the origin its
@@ -138,6 +159,7 @@ impl Default for Config {
             retention_days: None,
             tiers: Tiers::default(),
             categories: CategoryRules::default(),
+            link_checks: LinkChecks::default(),
         }
     }
 }
@@ -173,6 +195,24 @@ impl Config {
         let named = |name: &'static str| move |e: ParseError| (name.to_owned(), e);
         if let Some(v) = get("TIER_THRESHOLDS") {
             config.tiers = Tiers::parse(&v).map_err(named("TIER_THRESHOLDS"))?;
+        }
+        if let Some(v) = get("LINK_CHECKS_PER_RUN") {
+            config.link_checks.per_run =
+                v.parse::<u32>().ok().filter(|n| *n <= 20).ok_or_else(|| {
+                    bad("LINK_CHECKS_PER_RUN", "must be a whole number from 0 to 20")
+                })?;
+        }
+        if let Some(v) = get("LINK_CHECK_TIMEOUT_MS") {
+            config.link_checks.timeout_ms = v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (100..=30_000).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "LINK_CHECK_TIMEOUT_MS",
+                        "must be a whole number from 100 to 30000",
+                    )
+                })?;
         }
         if let Some(v) = get("PRODUCT_CATEGORIES") {
             config.categories = CategoryRules::parse(&v).map_err(named("PRODUCT_CATEGORIES"))?;

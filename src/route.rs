@@ -93,6 +93,9 @@ pub enum Route<'a> {
     ErasePerson(&'a str),
     GetInfluencer(&'a str),
     PatchInfluencer(&'a str),
+    CheckLink(&'a str),
+    LastCheck(&'a str),
+    CheckLinks,
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -172,6 +175,12 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
                 Delete => ErasePerson(id),
                 _ => MethodNotAllowed,
             },
+            ["v1", "links", slug, "check"] => match method {
+                Post => CheckLink(slug),
+                Get => LastCheck(slug),
+                _ => MethodNotAllowed,
+            },
+            ["v1", "links:check"] => post_only(CheckLinks),
             ["v1", "links:bulk"] => match method {
                 Patch => BulkLinks,
                 _ => MethodNotAllowed,
@@ -304,6 +313,9 @@ mod tests {
         check(Delete, "/api/v1/people/abc", ErasePerson("abc"));
         check(Get, "/api/v1/influencers/sarah", GetInfluencer("sarah"));
         check(Patch, "/api/v1/influencers/sarah", PatchInfluencer("sarah"));
+        check(Post, "/api/v1/links/abc/check", CheckLink("abc"));
+        check(Get, "/api/v1/links/abc/check", LastCheck("abc"));
+        check(Post, "/api/v1/links:check", CheckLinks);
         check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
@@ -363,6 +375,9 @@ mod openapi_tests {
             BulkLinks => ("patch", "/api/v1/links:bulk"),
             ErasePerson(_) => ("delete", "/api/v1/people/{id}"),
             GetInfluencer(_) => ("get", "/api/v1/influencers/{handle}"),
+            CheckLink(_) => ("post", "/api/v1/links/{slug}/check"),
+            LastCheck(_) => ("get", "/api/v1/links/{slug}/check"),
+            CheckLinks => ("post", "/api/v1/links:check"),
             PatchInfluencer(_) => ("patch", "/api/v1/influencers/{handle}"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
@@ -423,7 +438,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 44);
+        assert_eq!(operations, 47);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

@@ -34,6 +34,9 @@ LOCATION_SAFE = "/?&=%#:;,+@!$'()*~-._"
 
 class Shop(BaseHTTPRequestHandler):
     server_version = "FakeShop/1.0"
+    # Keep-alive, as real shops: workerd reuses connections (every response
+    # carries Content-Length).
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # noqa: A002 (the base's name)
         pass

@@ -2,7 +2,7 @@
 //! `Authorization: Bearer $ADMIN_TOKEN`.
 
 use super::http::{self, read_json, unavailable};
-use super::{auth, cache, config, now, random, store, DB, LINKS_KV};
+use super::{auth, cache, check, config, now, random, store, DB, LINKS_KV};
 use crate::bulk::{BulkAction, BulkEdit};
 use crate::code::{NewCode, PromoCode};
 use crate::config::Config;
@@ -21,6 +21,10 @@ use url::form_urlencoded;
 use worker::{D1Database, Env, Request, Response};
 
 type Result<T> = std::result::Result<T, ApiError>;
+
+/// Links one `POST /api/v1/links:check` checks at most (each is up to 4
+/// agents × 10 hops of subrequests).
+const MAX_CHECKS_PER_CALL: u32 = 10;
 
 /// How often a generated slug is redrawn after a collision.
 const SLUG_ATTEMPTS: usize = 5;
@@ -218,6 +222,54 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                 200,
                 &json!({"id": id, "persons": persons, "erased": erased}),
             )
+        }
+        Route::CheckLink(slug) => {
+            let record = find_link(&db, slug).await?;
+            let short = view(&record).short_url;
+            http::json(
+                200,
+                &check::check_link(&db, &config, &record, &short).await?,
+            )
+        }
+        Route::LastCheck(slug) => {
+            let record = find_link(&db, slug).await?;
+            let Some((at, ok, reasons, results)) = store::load_link_check(&db, record.id).await?
+            else {
+                return Err(ApiError::NotFound { what: "check" });
+            };
+            let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap_or_default();
+            http::json(
+                200,
+                &json!({"slug": record.slug.as_str(), "checked_at": crate::time::format_rfc3339(at),
+                        "ok": ok, "reasons": parse(&reasons), "agents": parse(&results)}),
+            )
+        }
+        Route::CheckLinks => {
+            let limit =
+                form_urlencoded::parse(query.as_bytes())
+                    .find(|(k, _)| k == "limit")
+                    .map(|(_, v)| {
+                        v.parse::<u32>()
+                            .ok()
+                            .filter(|n| (1..=MAX_CHECKS_PER_CALL).contains(n))
+                            .ok_or_else(|| {
+                                ParseError::new(
+                            "invalid_value",
+                            format!("limit must be a whole number from 1 to {MAX_CHECKS_PER_CALL}"),
+                        )
+                        .at("limit")
+                            })
+                    })
+                    .transpose()?
+                    .unwrap_or(MAX_CHECKS_PER_CALL);
+            // Every active link, those never checked or checked longest
+            // ago first; call again for the next ones.
+            let done = check::check_due(&db, &config, &origin, limit, 0).await?;
+            let summary: Vec<_> = done
+                .iter()
+                .map(|c| json!({"slug": c.slug, "ok": c.ok, "reasons": c.reasons, "checked_at": c.checked_at}))
+                .collect();
+            http::json(200, &json!({"checked": summary}))
         }
         Route::BulkLinks => {
             let edit = BulkEdit::from_json(&read_json(&mut req).await?)?;

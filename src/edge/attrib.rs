@@ -874,7 +874,11 @@ pub async fn handle(
                 Ok(query!(
                     &db,
                     "SELECT f.kind, c.order_id, f.subject, f.detail, f.recorded_at FROM findings f \
-                     LEFT JOIN conversions c ON c.id = f.conversion_id ORDER BY f.kind, f.id LIMIT 5000"
+                     LEFT JOIN conversions c ON c.id = f.conversion_id \
+                     UNION ALL \
+                     SELECT 'broken_link', NULL, l.slug, json_object('reasons', json(k.reasons)), k.checked_at \
+                       FROM link_checks k JOIN links l ON l.id = k.link_id WHERE k.ok = 0 AND l.status = 'active' \
+                     ORDER BY 1 LIMIT 5000"
                 )),
                 "reading findings",
             )
@@ -887,6 +891,7 @@ pub async fn handle(
                 "bot_share",
                 "disabled_link_clicks",
                 "missing_fx_rate",
+                "broken_link",
             ] {
                 groups.insert(kind.to_owned(), Vec::new());
             }

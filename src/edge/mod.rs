@@ -10,6 +10,7 @@ mod admin;
 mod attrib;
 mod auth;
 mod cache;
+mod check;
 mod clicks;
 mod http;
 mod ingest;
@@ -122,6 +123,8 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
     // After the run, so pruned clicks are rolled up and attributed first.
     privacy::housekeeping(&db, &config, now()).await;
+    // The daily re-check of every active link, a few links per run.
+    check::scheduled(&env).await;
 }
 
 /// The click queue's consumer (when a `CLICKS` queue is configured).

@@ -1208,6 +1208,81 @@ pub async fn erase_person(
     Ok((persons.len(), erased))
 }
 
+/// Keeps a link's latest check.
+pub async fn save_link_check(
+    db: &D1Database,
+    link_id: i64,
+    at: Millis,
+    ok: bool,
+    reasons: &str,
+    results: &str,
+) -> Result<()> {
+    run(
+        query!(
+            db,
+            "INSERT INTO link_checks (link_id, checked_at, ok, reasons, results) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(link_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
+               reasons = excluded.reasons, results = excluded.results",
+            link_id,
+            at,
+            i64::from(ok),
+            reasons,
+            results
+        ),
+        "saving a link check",
+    )
+    .await
+}
+
+/// A link's latest check: `(checked_at, ok, reasons JSON, results JSON)`.
+pub async fn load_link_check(
+    db: &D1Database,
+    link_id: i64,
+) -> Result<Option<(Millis, bool, String, String)>> {
+    row! {
+        struct CheckRow {
+            checked_at: Millis,
+            ok: i64,
+            reasons: String,
+            results: String,
+        }
+    }
+    let row: Option<CheckRow> = first(
+        query!(
+            db,
+            "SELECT checked_at, ok, reasons, results FROM link_checks WHERE link_id = ?1",
+            link_id
+        ),
+        "reading a link check",
+    )
+    .await?;
+    Ok(row.map(|r| (r.checked_at, r.ok != 0, r.reasons, r.results)))
+}
+
+/// Up to `limit` active links never checked, or last checked before
+/// `before`, oldest check first.
+pub async fn links_due_for_check(
+    db: &D1Database,
+    before: Millis,
+    limit: u32,
+) -> Result<Vec<LinkRecord>> {
+    let rows: Vec<LinkRow> = all(
+        query!(
+            db,
+            &format!(
+                "{LINK_SELECT} LEFT JOIN link_checks k ON k.link_id = l.id \
+                 WHERE l.status = 'active' AND (k.checked_at IS NULL OR k.checked_at < ?1) \
+                 ORDER BY COALESCE(k.checked_at, 0), l.id LIMIT ?2"
+            ),
+            before,
+            limit
+        ),
+        "finding links due for a check",
+    )
+    .await?;
+    rows.into_iter().map(to_record).collect()
+}
+
 /// The human clicks stored for a link (for `max_clicks`).
 pub async fn human_clicks(db: &D1Database, link_id: i64) -> Result<u64> {
     row! {

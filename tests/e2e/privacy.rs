@@ -25,7 +25,7 @@ pub fn visit(path: &str, headers: &[(&str, &str)]) -> (String, Option<String>) {
 /// The visitor ids D1 stored for these clicks, in the given order.
 pub fn visitors_of(ids: &[&str]) -> Vec<String> {
     let list: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rows = d1(&format!(
             "SELECT id, visitor_id FROM clicks WHERE id IN ({})",
@@ -44,7 +44,7 @@ pub fn visitors_of(ids: &[&str]) -> Vec<String> {
                 })
                 .collect();
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
@@ -194,7 +194,7 @@ fn erasing_a_person_removes_ids_and_keeps_totals() {
     {
         assert!(Instant::now() < deadline, "attribution ran");
         admin("POST", "/api/v1/attribution/run", Some(json!({})));
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(1000));
     }
     let day = linkcredit::time::format_date(now / 86_400_000);
     let before = totals_of(&handle, &day);
