@@ -62,9 +62,9 @@ pub enum ApiError {
     /// 413: the body is larger than the endpoint accepts.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    /// 415: the body is not JSON.
-    #[error("content type must be application/json")]
-    UnsupportedMediaType,
+    /// 415: the body is not of the media type the route takes.
+    #[error("content type must be {expected}")]
+    UnsupportedMediaType { expected: &'static str },
     /// 503: storage is unavailable; the request may be retried.
     #[error("storage is temporarily unavailable, retry later")]
     Unavailable,
@@ -79,7 +79,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Unavailable => "unavailable",
         }
     }

@@ -96,6 +96,8 @@ pub enum Route<'a> {
     CheckLink(&'a str),
     LastCheck(&'a str),
     CheckLinks,
+    ExportLinks,
+    ImportCsv,
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -181,6 +183,8 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
                 _ => MethodNotAllowed,
             },
             ["v1", "links:check"] => post_only(CheckLinks),
+            ["v1", "export", "links.csv"] => get_only(ExportLinks),
+            ["v1", "import"] => post_only(ImportCsv),
             ["v1", "links:bulk"] => match method {
                 Patch => BulkLinks,
                 _ => MethodNotAllowed,
@@ -316,6 +320,8 @@ mod tests {
         check(Post, "/api/v1/links/abc/check", CheckLink("abc"));
         check(Get, "/api/v1/links/abc/check", LastCheck("abc"));
         check(Post, "/api/v1/links:check", CheckLinks);
+        check(Get, "/api/v1/export/links.csv", ExportLinks);
+        check(Post, "/api/v1/import", ImportCsv);
         check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
@@ -378,6 +384,8 @@ mod openapi_tests {
             CheckLink(_) => ("post", "/api/v1/links/{slug}/check"),
             LastCheck(_) => ("get", "/api/v1/links/{slug}/check"),
             CheckLinks => ("post", "/api/v1/links:check"),
+            ExportLinks => ("get", "/api/v1/export/links.csv"),
+            ImportCsv => ("post", "/api/v1/import"),
             PatchInfluencer(_) => ("patch", "/api/v1/influencers/{handle}"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
@@ -404,7 +412,7 @@ mod openapi_tests {
                 }
             }
         }
-        assert_eq!(bodies, 13);
+        assert_eq!(bodies, 14);
         let webhook = &doc["paths"]["/api/v1/webhooks/shopify"]["post"]["responses"];
         for status in ["400", "401", "413"] {
             assert!(webhook.get(status).is_some(), "the webhook's {status}");
@@ -438,7 +446,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 47);
+        assert_eq!(operations, 49);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

@@ -2,7 +2,7 @@
 //! `Authorization: Bearer $ADMIN_TOKEN`.
 
 use super::http::{self, read_json, unavailable};
-use super::{auth, cache, check, config, now, random, store, DB, LINKS_KV};
+use super::{auth, cache, check, config, now, random, sheet, store, DB, LINKS_KV};
 use crate::bulk::{BulkAction, BulkEdit};
 use crate::code::{NewCode, PromoCode};
 use crate::config::Config;
@@ -244,6 +244,31 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                         "ok": ok, "reasons": parse(&reasons), "agents": parse(&results)}),
             )
         }
+        Route::ImportCsv => {
+            let dry_run = form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "dry_run")
+                .map(|(_, v)| match v.as_ref() {
+                    "true" | "1" => Ok(true),
+                    "false" | "0" => Ok(false),
+                    _ => Err(
+                        ParseError::new("invalid_value", "dry_run must be true or false")
+                            .at("dry_run"),
+                    ),
+                })
+                .transpose()?
+                .unwrap_or(false);
+            let text = http::read_csv(&mut req).await?;
+            sheet::import(env, &db, &config, &text, dry_run).await
+        }
+        Route::ExportLinks => {
+            let text = sheet::links_csv(&db, &config, &origin).await?;
+            let resp = Response::ok(text).map_err(unavailable("building the export"))?;
+            let h = resp.headers();
+            let _ = h.set("Content-Type", "text/csv; charset=utf-8");
+            let _ = h.set("Content-Disposition", "attachment; filename=\"links.csv\"");
+            let _ = h.set("Cache-Control", "private, no-store");
+            Ok(resp)
+        }
         Route::CheckLinks => {
             let limit =
                 form_urlencoded::parse(query.as_bytes())
@@ -429,7 +454,7 @@ async fn find_link(db: &D1Database, raw: &str) -> Result<LinkRecord> {
 
 /// Writes the link's redirect record to KV, before answering, so the new
 /// state is what the next redirect sees.
-async fn publish(env: &Env, config: &Config, record: &LinkRecord) -> Result<()> {
+pub(super) async fn publish(env: &Env, config: &Config, record: &LinkRecord) -> Result<()> {
     let kv = env.kv(LINKS_KV).map_err(unavailable("KV binding"))?;
     cache::put(
         &kv,

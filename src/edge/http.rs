@@ -15,7 +15,7 @@ pub fn status(e: &ApiError) -> u16 {
         ApiError::MethodNotAllowed => 405,
         ApiError::Conflict { .. } => 409,
         ApiError::PayloadTooLarge { .. } => 413,
-        ApiError::UnsupportedMediaType => 415,
+        ApiError::UnsupportedMediaType { .. } => 415,
         ApiError::Unavailable => 503,
     }
 }
@@ -63,7 +63,9 @@ pub async fn read_json(req: &mut Request) -> Result<JsonObject, ApiError> {
         .unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(ApiError::UnsupportedMediaType {
+            expected: "application/json",
+        });
     }
     JsonObject::parse(&read_body(req, MAX_BODY_BYTES).await?)
 }
@@ -88,4 +90,28 @@ pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiEr
         return Err(ApiError::PayloadTooLarge { limit });
     }
     Ok(body)
+}
+
+/// The most bytes a CSV upload may have (5,000 rows of a wide spreadsheet).
+pub const MAX_CSV_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reads a `text/csv` body as UTF-8 text (415 for another type, 413
+/// beyond [`MAX_CSV_BYTES`]).
+pub async fn read_csv(req: &mut Request) -> Result<String, ApiError> {
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    let media = content_type
+        .as_deref()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "text/csv" && media != "application/csv" {
+        return Err(ApiError::UnsupportedMediaType {
+            expected: "text/csv",
+        });
+    }
+    String::from_utf8(read_body(req, MAX_CSV_BYTES).await?)
+        .map_err(|_| ApiError::invalid("invalid_encoding", "the CSV must be UTF-8"))
 }

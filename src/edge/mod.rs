@@ -20,6 +20,7 @@ mod random;
 mod redirect;
 mod reports;
 mod rows;
+mod sheet;
 mod store;
 
 use crate::clicklog::ClickRow;

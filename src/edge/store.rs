@@ -1283,6 +1283,45 @@ pub async fn links_due_for_check(
     rows.into_iter().map(to_record).collect()
 }
 
+/// The links of a JSON array of slugs.
+pub async fn links_by_slugs(db: &D1Database, slugs_json: &str) -> Result<Vec<LinkRecord>> {
+    let rows: Vec<LinkRow> = all(
+        query!(
+            db,
+            &format!(
+                "{LINK_SELECT} WHERE l.slug IN (SELECT value FROM json_each(?1)) ORDER BY l.id"
+            ),
+            slugs_json
+        ),
+        "reading imported links",
+    )
+    .await?;
+    rows.into_iter().map(to_record).collect()
+}
+
+/// Every link, oldest first (for the spreadsheet export).
+pub async fn all_links(db: &D1Database) -> Result<Vec<LinkRecord>> {
+    let rows: Vec<LinkRow> = all(
+        Ok(query!(db, &format!("{LINK_SELECT} ORDER BY l.id"))),
+        "reading every link",
+    )
+    .await?;
+    rows.into_iter().map(to_record).collect()
+}
+
+/// Every influencer's handle and profile.
+pub async fn all_profiles(db: &D1Database, currency: Currency) -> Result<Vec<(String, Profile)>> {
+    let rows: Vec<InfluencerRow> = all(
+        Ok(query!(db, &format!("{INFLUENCER_SELECT} ORDER BY id"))),
+        "reading the roster",
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.handle.clone(), r.profile(currency)))
+        .collect())
+}
+
 /// The human clicks stored for a link (for `max_clicks`).
 pub async fn human_clicks(db: &D1Database, link_id: i64) -> Result<u64> {
     row! {

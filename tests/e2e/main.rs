@@ -16,6 +16,7 @@ mod clicks;
 mod conversions;
 mod discounts;
 mod faults;
+mod import;
 mod linkcheck;
 mod links;
 mod privacy;
