@@ -21,6 +21,8 @@ pub struct Data {
     pub weekly: Vec<Map<String, Value>>,
     pub by_app: Vec<Map<String, Value>>,
     pub quality: BTreeMap<String, u64>,
+    /// The latest link checks: `slug`, `checked_at`, `verdict`.
+    pub checks: Vec<Map<String, Value>>,
 }
 
 const STYLE: &str = "\
@@ -264,6 +266,7 @@ pub fn render(d: &Data) -> String {
 <section class=\"wide\" id=\"models\"><h2>Model comparison: credited revenue ({cur})</h2>{cmp}</section>\
 <section id=\"apps\"><h2>Top in-app browsers</h2>{apps}</section>\
 <section id=\"quality\"><h2>Data quality</h2>{quality}</section>\
+<section class=\"wide\" id=\"checks\"><h2>Link checks (latest)</h2>{checks}</section>\
 </main></body></html>",
         from = escape(&d.from),
         to = escape(&d.to),
@@ -273,6 +276,7 @@ pub fn render(d: &Data) -> String {
         roas = bar_chart("ROAS", &roas, |v| format!("{v:.2}×")),
         cpa = line_chart("CPA by week", &cpa, |v| format!("{v:.2}")),
         cmp = table(&d.comparison, &comparison_cols),
+        checks = table(&d.checks, &[("slug", "link"), ("checked_at", "checked"), ("verdict", "result")]),
         apps = table(&apps, &[("app", "app"), ("unique_clicks", "unique clicks"), ("conversions", "conversions"), ("conversion_rate", "conversion rate")]),
     )
 }
@@ -319,6 +323,9 @@ mod tests {
                 row(json!({"week": "2026-11-16", "cpa": "20.00"})),
                 row(json!({"week": "2026-11-23", "cpa": "25.00"})),
             ],
+            checks: vec![row(
+                json!({"slug": "sarah-serum", "checked_at": "2026-11-29T10:00:00.000Z", "verdict": "lost utm, lost click id"}),
+            )],
             ..Data::default()
         };
         let html = render(&d);
@@ -339,6 +346,7 @@ mod tests {
             "negative ROI drawn left of zero"
         );
         assert!(html.contains("No data-quality findings."));
+        assert!(html.contains("<td>sarah-serum</td>") && html.contains("lost utm, lost click id"));
         assert!(login_page(Some("wrong token")).contains("wrong token"));
     }
 }

@@ -941,11 +941,51 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
     let counts: Vec<KindCount> = all(
         Ok(query!(
             &db,
-            "SELECT kind, COUNT(*) AS n FROM findings GROUP BY kind"
+            "SELECT kind, COUNT(*) AS n FROM findings GROUP BY kind \
+             UNION ALL SELECT 'broken_link', COUNT(*) FROM link_checks k JOIN links l ON l.id = k.link_id \
+               WHERE k.ok = 0 AND l.status = 'active'"
         )),
         "counting findings",
     )
     .await?;
+    row! {
+        struct CheckRow {
+            slug: String,
+            checked_at: i64,
+            ok: i64,
+            reasons: String,
+        }
+    }
+    // The latest link checks, broken ones first.
+    let checks: Vec<CheckRow> = all(
+        Ok(query!(
+            &db,
+            "SELECT l.slug, k.checked_at, k.ok, k.reasons FROM link_checks k JOIN links l ON l.id = k.link_id \
+             WHERE l.status = 'active' ORDER BY k.ok, k.checked_at DESC LIMIT 20"
+        )),
+        "reading link checks",
+    )
+    .await?;
+    let checks = checks
+        .into_iter()
+        .map(|c| {
+            let verdict = if c.ok != 0 {
+                "ok".to_owned()
+            } else {
+                serde_json::from_str::<Vec<String>>(&c.reasons)
+                    .map(|r| r.join(", ").replace('_', " "))
+                    .unwrap_or_default()
+            };
+            let mut m = Map::new();
+            m.insert("slug".into(), Value::String(c.slug));
+            m.insert(
+                "checked_at".into(),
+                Value::String(time::format_rfc3339(c.checked_at)),
+            );
+            m.insert("verdict".into(), Value::String(verdict));
+            m
+        })
+        .collect();
     Ok(crate::dashboard::Data {
         model: Some(model),
         from: time::format_date(p.from_day),
@@ -957,5 +997,6 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
         weekly: weekly.rows,
         by_app: apps.rows,
         quality: crate::order::map(counts.into_iter().map(|c| (c.kind, c.n))),
+        checks,
     })
 }
