@@ -41,6 +41,7 @@ pub mod page;
 pub mod pages;
 pub mod privacy;
 pub mod qr;
+pub mod refund;
 pub mod report;
 pub mod roster;
 pub mod route;

@@ -98,6 +98,7 @@ pub enum Route<'a> {
     CheckLinks,
     ExportLinks,
     ImportCsv,
+    RefundConversion(&'a str),
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -132,6 +133,10 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             ["v1", "conversions"] => post_only(CreateConversion),
             ["v1", "conversions:batch"] => post_only(ConversionBatch),
             ["v1", "conversions", order] => get_only(GetConversion(order)),
+            ["v1", "conversions", order, "refund"] => match method {
+                Post => RefundConversion(order),
+                _ => MethodNotAllowed,
+            },
             ["v1", "touchpoints"] => post_only(CreateTouchpoint),
             ["v1", "webhooks", "shopify"] => post_only(ShopifyWebhook),
             ["v1", "journeys", order] => get_only(GetJourney(order)),
@@ -322,6 +327,11 @@ mod tests {
         check(Post, "/api/v1/links:check", CheckLinks);
         check(Get, "/api/v1/export/links.csv", ExportLinks);
         check(Post, "/api/v1/import", ImportCsv);
+        check(
+            Post,
+            "/api/v1/conversions/o-1/refund",
+            RefundConversion("o-1"),
+        );
         check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
@@ -386,6 +396,7 @@ mod openapi_tests {
             CheckLinks => ("post", "/api/v1/links:check"),
             ExportLinks => ("get", "/api/v1/export/links.csv"),
             ImportCsv => ("post", "/api/v1/import"),
+            RefundConversion(_) => ("post", "/api/v1/conversions/{order_id}/refund"),
             PatchInfluencer(_) => ("patch", "/api/v1/influencers/{handle}"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
@@ -412,7 +423,7 @@ mod openapi_tests {
                 }
             }
         }
-        assert_eq!(bodies, 14);
+        assert_eq!(bodies, 15);
         let webhook = &doc["paths"]["/api/v1/webhooks/shopify"]["post"]["responses"];
         for status in ["400", "401", "413"] {
             assert!(webhook.get(status).is_some(), "the webhook's {status}");
@@ -446,7 +457,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 49);
+        assert_eq!(operations, 50);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

@@ -408,7 +408,8 @@ async fn attribute(
         meter,
         query!(
             db,
-            "SELECT id, occurred_at, revenue_minor, currency, visitor_id, customer_id, email_sha256 FROM conversions \
+            "SELECT id, occurred_at, revenue_minor - refunded_minor AS revenue_minor, currency, visitor_id, customer_id, \
+                    email_sha256 FROM conversions \
              WHERE ((dirty = 1 AND occurred_at >= ?2) OR dirty = 2) AND id <= ?1 ORDER BY id LIMIT ?3",
             watermark,
             now - settings.reprocess_horizon,
@@ -421,7 +422,8 @@ async fn attribute(
         meter,
         query!(
             db,
-            "SELECT id, occurred_at, revenue_minor, currency, visitor_id, customer_id, email_sha256 FROM conversions \
+            "SELECT id, occurred_at, revenue_minor - refunded_minor AS revenue_minor, currency, visitor_id, customer_id, \
+                    email_sha256 FROM conversions \
              WHERE id > ?1 ORDER BY id LIMIT ?2",
             watermark,
             limit

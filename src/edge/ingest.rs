@@ -6,7 +6,7 @@
 //! request writes nothing.
 
 use super::http::{self, read_json, unavailable};
-use super::ledger::{self, Ingested};
+use super::ledger::{self, Ingested, Refunded};
 use super::{attrib, auth, now, DB};
 use crate::config::Config;
 use crate::conversion::{BatchItem, NewConversion, MAX_BATCH};
@@ -14,6 +14,7 @@ use crate::error::{ApiError, ParseError};
 use crate::identity::{self, IdKind};
 use crate::input::JsonObject;
 use crate::money::{Currency, Money};
+use crate::refund::NewRefund;
 use crate::route::{decode_segment, Route};
 use crate::shopify;
 use crate::time;
@@ -59,6 +60,43 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             http::json(200, &conversion_view(&c))
         }
         Route::GetJourney(order) => journey(&db, &super::config(env), &decode_segment(order)).await,
+        Route::RefundConversion(order) => {
+            let order = decode_segment(order);
+            let c = ledger::load_conversion(&db, &order)
+                .await?
+                .ok_or(ApiError::NotFound { what: "conversion" })?;
+            let currency = Currency::parse(&c.currency).map_err(|_| ApiError::Unavailable)?;
+            let body = read_json(&mut req).await?;
+            let refund = NewRefund::from_json(&body, currency, now())?;
+            let money = |minor: i64| Money { minor, currency }.major();
+            let view = |total: i64| {
+                json!({"order_id": order, "refund_key": refund.key(), "amount": refund.amount.major(),
+                       "refunded": money(total), "net_revenue": money(c.revenue_minor - total),
+                       "currency": c.currency})
+            };
+            match ledger::refund(&db, &c, &refund, now()).await? {
+                Refunded::Created { refunded_total } => http::json(201, &view(refunded_total)),
+                Refunded::Duplicate { refunded_total } => {
+                    let mut v = view(refunded_total);
+                    v["duplicate"] = json!(true);
+                    http::json(200, &v)
+                }
+                Refunded::Conflict => Err(ApiError::Conflict {
+                    code: "refund_conflict",
+                    message: "this refund_id was already used with another amount".into(),
+                    field: Some("refund_id".into()),
+                }),
+                Refunded::Exceeds { remaining } => Err(ParseError::new(
+                    "exceeds_revenue",
+                    format!(
+                        "the order has {} {} left to refund",
+                        money(remaining),
+                        c.currency
+                    ),
+                )
+                .at("amount")),
+            }
+        }
         _ => Err(ApiError::NotFound { what: "route" }),
     }
 }
@@ -214,6 +252,8 @@ fn conversion_view(c: &ledger::ConversionRow) -> Value {
         "occurred_at": time::format_rfc3339(c.occurred_at),
         "revenue": revenue,
         "revenue_minor": c.revenue_minor,
+        "refunded_minor": c.refunded_minor,
+        "net_revenue_minor": c.revenue_minor - c.refunded_minor,
         "currency": c.currency,
         "click_id": c.click_id,
         "visitor_id": c.visitor_id,

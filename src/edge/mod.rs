@@ -81,6 +81,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         r @ (Route::CreateConversion
         | Route::ConversionBatch
         | Route::GetConversion(_)
+        | Route::RefundConversion(_)
         | Route::CreateTouchpoint
         | Route::ShopifyWebhook
         | Route::GetJourney(_)) => ingest::handle(req, &env, r).await,

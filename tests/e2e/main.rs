@@ -21,6 +21,7 @@ mod linkcheck;
 mod links;
 mod privacy;
 mod redirect;
+mod refunds;
 mod reports;
 mod roster;
 mod strict;
