@@ -32,6 +32,7 @@ pub mod job;
 pub mod journey;
 pub mod link;
 pub mod linkcheck;
+pub mod ltv;
 pub mod markov;
 pub mod memo;
 pub mod money;

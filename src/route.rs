@@ -99,6 +99,7 @@ pub enum Route<'a> {
     ExportLinks,
     ImportCsv,
     RefundConversion(&'a str),
+    Ltv,
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -160,6 +161,7 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             },
             ["v1", "reports"] => get_only(Report),
             ["v1", "reports", "ranking"] => get_only(Ranking),
+            ["v1", "reports", "ltv"] => get_only(Ltv),
             ["v1", "links"] => by_method(ListLinks, CreateLink),
             ["v1", "links", slug] => match method {
                 Get => GetLink(slug),
@@ -332,6 +334,7 @@ mod tests {
             "/api/v1/conversions/o-1/refund",
             RefundConversion("o-1"),
         );
+        check(Get, "/api/v1/reports/ltv", Ltv);
         check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
@@ -397,6 +400,7 @@ mod openapi_tests {
             ExportLinks => ("get", "/api/v1/export/links.csv"),
             ImportCsv => ("post", "/api/v1/import"),
             RefundConversion(_) => ("post", "/api/v1/conversions/{order_id}/refund"),
+            Ltv => ("get", "/api/v1/reports/ltv"),
             PatchInfluencer(_) => ("patch", "/api/v1/influencers/{handle}"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
@@ -457,7 +461,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 50);
+        assert_eq!(operations, 51);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

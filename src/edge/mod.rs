@@ -92,7 +92,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         | Route::ListRates
         | Route::PatchCampaign(_)
         | Route::Report
-        | Route::Ranking) => reports::handle(req, &env, r).await,
+        | Route::Ranking
+        | Route::Ltv) => reports::handle(req, &env, r).await,
         r @ (Route::RunAttribution
         | Route::RebuildRollups
         | Route::AttributionStatus

@@ -12,6 +12,7 @@ use crate::cost::{CampaignGoals, NewCost};
 use crate::error::{ApiError, ParseError};
 use crate::fx::{NewRate, Rates, RATE_SCALE};
 use crate::input::Patch;
+use crate::ltv::{GroupSums, LtvGroup, LtvParams};
 use crate::money::Currency;
 use crate::page::{next_cursor, Page};
 use crate::report::{self, CreditAgg, Dim, Format, Inputs, Key, ReportParams};
@@ -32,7 +33,7 @@ pub fn require_reader(req: &Request, env: &Env) -> Result<()> {
 
 pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Response> {
     match route {
-        Route::Report | Route::Ranking => require_reader(&req, env)?,
+        Route::Report | Route::Ranking | Route::Ltv => require_reader(&req, env)?,
         _ => auth::require_bearer(&req, env, "ADMIN_TOKEN")?,
     }
     let db = env.d1(DB).map_err(unavailable("D1 binding"))?;
@@ -172,6 +173,10 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             let p = ReportParams::from_query(&query, time::day_of(now()))?;
             let v = ranking(&db, &p, &config).await?;
             http::json(200, &v)
+        }
+        Route::Ltv => {
+            let p = LtvParams::from_query(&query)?;
+            http::json(200, &ltv(&db, &p, &config).await?)
         }
         _ => Err(ApiError::NotFound { what: "route" }),
     }
@@ -663,6 +668,80 @@ pub async fn build_report_metered(
             .totals;
     }
     Ok(report)
+}
+
+/// Lifetime value by acquisition source ([`crate::ltv`]): one query over
+/// the conversions, their credits and (for tiers) the roster. An order's
+/// revenue is its credited revenue in the reporting currency (net of
+/// refunds); an order no model credited counts its net revenue when it is
+/// in the reporting currency.
+async fn ltv(db: &D1Database, p: &LtvParams, config: &Config) -> Result<serde_json::Value> {
+    row! {
+        struct LtvRow {
+            k: Option<String>,
+            channel: String,
+            customers_micros: i64,
+            repeat_micros: i64,
+            orders_micros: i64,
+            revenue_milli: i64,
+        }
+    }
+    let (key, join) = match p.group {
+        LtvGroup::Influencer => ("k.influencer".to_owned(), ""),
+        LtvGroup::Campaign => ("k.campaign".to_owned(), ""),
+        LtvGroup::Channel => ("k.channel".to_owned(), ""),
+        LtvGroup::Tier => (
+            config.tiers.sql("i.follower_count"),
+            " LEFT JOIN influencers i ON i.handle = k.influencer",
+        ),
+    };
+    let now = now();
+    let rows: Vec<LtvRow> = all(
+        query!(
+            db,
+            &format!(
+                "WITH orders AS ( \
+                   SELECT c.id, c.occurred_at AS at, \
+                          COALESCE('c:' || c.customer_id, 'e:' || c.email_sha256, 'v:' || c.visitor_id) AS customer, \
+                          COALESCE((SELECT SUM(reporting_minor) FROM credits k \
+                                     WHERE k.conversion_id = c.id AND k.model = ?1), \
+                                   CASE WHEN c.currency = ?4 THEN c.revenue_minor - c.refunded_minor END, 0) AS revenue \
+                     FROM conversions c \
+                    WHERE c.attributed_at IS NOT NULL AND COALESCE(c.customer_id, c.email_sha256, c.visitor_id) IS NOT NULL), \
+                 firsts AS (SELECT customer, MIN(at) AS first_at FROM orders GROUP BY customer HAVING MIN(at) <= ?2), \
+                 value AS ( \
+                   SELECT f.customer, \
+                          (SELECT o.id FROM orders o WHERE o.customer = f.customer ORDER BY o.at, o.id LIMIT 1) AS first_id, \
+                          COUNT(o.id) AS orders, SUM(o.revenue) AS revenue \
+                     FROM firsts f JOIN orders o ON o.customer = f.customer AND o.at < f.first_at + ?3 \
+                    GROUP BY f.customer) \
+                 SELECT {key} AS k, k.channel AS channel, SUM(k.conversion_micros) AS customers_micros, \
+                        SUM(CASE WHEN v.orders > 1 THEN k.conversion_micros ELSE 0 END) AS repeat_micros, \
+                        SUM(k.conversion_micros * v.orders) AS orders_micros, \
+                        SUM(k.conversion_micros * v.revenue) / 1000 AS revenue_milli \
+                   FROM value v JOIN credits k ON k.conversion_id = v.first_id AND k.model = ?1{join} \
+                  GROUP BY 1, 2"
+            ),
+            p.model.as_str(),
+            p.cohort_end(now),
+            p.horizon_days * time::DAY,
+            config.reporting_currency.as_str()
+        ),
+        "reading lifetime values",
+    )
+    .await?;
+    let sums: Vec<GroupSums> = rows
+        .into_iter()
+        .map(|r| GroupSums {
+            key: r.k,
+            channel: r.channel,
+            customers_micros: r.customers_micros,
+            repeat_micros: r.repeat_micros,
+            orders_micros: r.orders_micros,
+            revenue_micros: i128::from(r.revenue_milli) * 1000,
+        })
+        .collect();
+    Ok(crate::ltv::build(p, &sums, now, config.reporting_currency))
 }
 
 pub async fn load_rates(db: &D1Database) -> Result<Rates> {

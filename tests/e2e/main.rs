@@ -19,6 +19,7 @@ mod faults;
 mod import;
 mod linkcheck;
 mod links;
+mod ltv;
 mod privacy;
 mod redirect;
 mod refunds;
