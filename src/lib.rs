@@ -40,6 +40,7 @@ pub mod names;
 pub mod order;
 pub mod page;
 pub mod pages;
+pub mod payout;
 pub mod privacy;
 pub mod qr;
 pub mod refund;

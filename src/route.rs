@@ -100,6 +100,8 @@ pub enum Route<'a> {
     ImportCsv,
     RefundConversion(&'a str),
     Ltv,
+    Payouts,
+    ClosePayout(&'a str),
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -162,6 +164,11 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             ["v1", "reports"] => get_only(Report),
             ["v1", "reports", "ranking"] => get_only(Ranking),
             ["v1", "reports", "ltv"] => get_only(Ltv),
+            ["v1", "payouts"] => get_only(Payouts),
+            ["v1", "payouts", period, "close"] => match method {
+                Post => ClosePayout(period),
+                _ => MethodNotAllowed,
+            },
             ["v1", "links"] => by_method(ListLinks, CreateLink),
             ["v1", "links", slug] => match method {
                 Get => GetLink(slug),
@@ -335,6 +342,12 @@ mod tests {
             RefundConversion("o-1"),
         );
         check(Get, "/api/v1/reports/ltv", Ltv);
+        check(Get, "/api/v1/payouts", Payouts);
+        check(
+            Post,
+            "/api/v1/payouts/2026-10/close",
+            ClosePayout("2026-10"),
+        );
         check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
@@ -401,6 +414,8 @@ mod openapi_tests {
             ImportCsv => ("post", "/api/v1/import"),
             RefundConversion(_) => ("post", "/api/v1/conversions/{order_id}/refund"),
             Ltv => ("get", "/api/v1/reports/ltv"),
+            Payouts => ("get", "/api/v1/payouts"),
+            ClosePayout(_) => ("post", "/api/v1/payouts/{period}/close"),
             PatchInfluencer(_) => ("patch", "/api/v1/influencers/{handle}"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
@@ -447,6 +462,7 @@ mod openapi_tests {
             let sample = template
                 .replace("{slug}", "sample-slug")
                 .replace("{handle}", "sample-handle")
+                .replace("{period}", "2026-10")
                 .replace("{code}", "SAMPLE10")
                 .replace("{order_id}", "1001")
                 .replace("{id}", "7");
@@ -461,7 +477,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 51);
+        assert_eq!(operations, 53);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),

@@ -2,7 +2,7 @@
 //! `Authorization: Bearer $ADMIN_TOKEN`.
 
 use super::http::{self, read_json, unavailable};
-use super::{auth, cache, check, config, now, random, sheet, store, DB, LINKS_KV};
+use super::{auth, cache, check, config, now, payouts, random, sheet, store, DB, LINKS_KV};
 use crate::bulk::{BulkAction, BulkEdit};
 use crate::code::{NewCode, PromoCode};
 use crate::config::Config;
@@ -259,6 +259,23 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                 .unwrap_or(false);
             let text = http::read_csv(&mut req).await?;
             sheet::import(env, &db, &config, &text, dry_run).await
+        }
+        Route::Payouts => {
+            let (v, csv) = payouts::get(&db, &config, &query).await?;
+            let wants_csv =
+                form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "format" && v == "csv");
+            if wants_csv {
+                let resp = Response::ok(csv).map_err(unavailable("building the payout CSV"))?;
+                let _ = resp
+                    .headers()
+                    .set("Content-Type", "text/csv; charset=utf-8");
+                Ok(resp)
+            } else {
+                http::json(200, &v)
+            }
+        }
+        Route::ClosePayout(period) => {
+            http::json(200, &payouts::close(&db, &config, period, &query).await?)
         }
         Route::ExportLinks => {
             let text = sheet::links_csv(&db, &config, &origin).await?;

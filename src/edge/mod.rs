@@ -15,6 +15,7 @@ mod clicks;
 mod http;
 mod ingest;
 mod ledger;
+mod payouts;
 mod privacy;
 mod random;
 mod redirect;

@@ -325,6 +325,7 @@ fn every_documented_operation_answers() {
         let path = template
             .replace("{slug}", "no-such-slug")
             .replace("{handle}", "no-such-handle")
+            .replace("{period}", "not-a-month")
             .replace("{code}", "NOSUCHCODE")
             .replace("{order_id}", "no-such-order")
             .replace("{id}", "0");
@@ -351,5 +352,5 @@ fn every_documented_operation_answers() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 51);
+    assert_eq!(checked, 53);
 }

@@ -20,6 +20,7 @@ mod import;
 mod linkcheck;
 mod links;
 mod ltv;
+mod payouts;
 mod privacy;
 mod redirect;
 mod refunds;
