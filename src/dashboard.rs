@@ -23,6 +23,8 @@ pub struct Data {
     pub quality: BTreeMap<String, u64>,
     /// The latest link checks: `slug`, `checked_at`, `verdict`.
     pub checks: Vec<Map<String, Value>>,
+    /// Lifetime value rows (`GET /api/v1/reports/ltv`, 90 days).
+    pub ltv: Vec<Map<String, Value>>,
 }
 
 const STYLE: &str = "\
@@ -266,6 +268,7 @@ pub fn render(d: &Data) -> String {
 <section class=\"wide\" id=\"models\"><h2>Model comparison: credited revenue ({cur})</h2>{cmp}</section>\
 <section id=\"apps\"><h2>Top in-app browsers</h2>{apps}</section>\
 <section id=\"quality\"><h2>Data quality</h2>{quality}</section>\
+<section class=\"wide\" id=\"cohorts\"><h2>Customer cohorts: 90-day value by acquiring influencer ({cur})</h2>{cohorts}</section>\
 <section class=\"wide\" id=\"checks\"><h2>Link checks (latest)</h2>{checks}</section>\
 </main></body></html>",
         from = escape(&d.from),
@@ -277,6 +280,18 @@ pub fn render(d: &Data) -> String {
         cpa = line_chart("CPA by week", &cpa, |v| format!("{v:.2}")),
         cmp = table(&d.comparison, &comparison_cols),
         checks = table(&d.checks, &[("slug", "link"), ("checked_at", "checked"), ("verdict", "result")]),
+        cohorts = table(
+            &d.ltv,
+            &[
+                ("influencer", "influencer"),
+                ("channel", "channel"),
+                ("customers", "customers"),
+                ("repeat_purchase_rate", "repeat rate"),
+                ("orders_per_customer", "orders / customer"),
+                ("revenue_per_customer", "revenue / customer"),
+                ("revenue_per_customer_vs_non_influencer", "vs other channels"),
+            ],
+        ),
         apps = table(&apps, &[("app", "app"), ("unique_clicks", "unique clicks"), ("conversions", "conversions"), ("conversion_rate", "conversion rate")]),
     )
 }
@@ -323,6 +338,10 @@ mod tests {
                 row(json!({"week": "2026-11-16", "cpa": "20.00"})),
                 row(json!({"week": "2026-11-23", "cpa": "25.00"})),
             ],
+            ltv: vec![row(
+                json!({"influencer": "sarah", "channel": "influencer", "customers": 2.0, "repeat_purchase_rate": 0.5,
+                       "orders_per_customer": 1.5, "revenue_per_customer": "115.00", "revenue_per_customer_vs_non_influencer": 2.88}),
+            )],
             checks: vec![row(
                 json!({"slug": "sarah-serum", "checked_at": "2026-11-29T10:00:00.000Z", "verdict": "lost utm, lost click id"}),
             )],
@@ -347,6 +366,10 @@ mod tests {
         );
         assert!(html.contains("No data-quality findings."));
         assert!(html.contains("<td>sarah-serum</td>") && html.contains("lost utm, lost click id"));
+        assert!(
+            html.contains("id=\"cohorts\"") && html.contains("<td>115.00</td>"),
+            "the cohort view"
+        );
         assert!(login_page(Some("wrong token")).contains("wrong token"));
     }
 }

@@ -254,6 +254,7 @@ fn conversion_view(c: &ledger::ConversionRow) -> Value {
         "revenue_minor": c.revenue_minor,
         "refunded_minor": c.refunded_minor,
         "net_revenue_minor": c.revenue_minor - c.refunded_minor,
+        "attributed_at": c.attributed_at.map(time::format_rfc3339),
         "currency": c.currency,
         "click_id": c.click_id,
         "visitor_id": c.visitor_id,

@@ -396,6 +396,7 @@ row! {
         pub promo_codes: String,
         pub source: String,
         pub refunded_minor: i64,
+        pub attributed_at: Option<i64>,
     }
 }
 
@@ -404,7 +405,7 @@ pub async fn load_conversion(db: &D1Database, order_id: &str) -> Result<Option<C
         query!(
             db,
             "SELECT id, order_id, occurred_at, revenue_minor, currency, click_id, visitor_id, customer_id, \
-                    email_sha256, promo_codes, source, refunded_minor FROM conversions WHERE order_id = ?1",
+                    email_sha256, promo_codes, source, refunded_minor, attributed_at FROM conversions WHERE order_id = ?1",
             order_id
         ),
         "loading conversion",

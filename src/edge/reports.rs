@@ -1011,6 +1011,13 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
     .await?;
     let weekly = build_report(&db, &with(vec![Dim::Week], p.model), &config).await?;
     let apps = build_report(&db, &with(vec![Dim::App], p.model), &config).await?;
+    // The cohort view: 90-day value of the customers each influencer brought
+    // (first touch), against the other channels.
+    let ltv_params = LtvParams::from_query("")?;
+    let cohorts = ltv(&db, &ltv_params, &config).await?["rows"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|r| r.as_object().cloned()).collect())
+        .unwrap_or_default();
     row! {
         struct KindCount {
             kind: String,
@@ -1077,5 +1084,6 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
         by_app: apps.rows,
         quality: crate::order::map(counts.into_iter().map(|c| (c.kind, c.n))),
         checks,
+        ltv: cohorts,
     })
 }

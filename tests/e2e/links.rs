@@ -614,7 +614,7 @@ fn reports_group_by_trigger_rule_variant_and_tag() {
     // Attribution (and the rollups) until the report holds both orders and
     // all three clicks; the tests share one lease, and polling goes over
     // HTTP (the D1 file is busy enough).
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         admin("POST", "/api/v1/attribution/run", Some(json!({})));
         let rep = report(&format!("group_by=influencer&{range}"));

@@ -5,7 +5,6 @@
 use crate::support::*;
 use linkcredit::ids::ClickId;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 const DAY: i64 = 86_400_000;
 
@@ -78,18 +77,13 @@ fn lifetime_value_by_acquisition_source() {
     order(&c("n-1"), t - 20 * DAY, "100.00", &c("cnew"), Some(&k));
 
     // Attribution until every order is attributed.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        admin("POST", "/api/v1/attribution/run", Some(json!({})));
-        let pending = d1(&format!(
-            "SELECT COUNT(*) AS n FROM conversions WHERE order_id LIKE '{p}-%' AND attributed_at IS NULL"
-        ))[0]["n"]
-            .as_u64();
-        if pending == Some(0) || Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1000));
-    }
+    let orders: Vec<String> = [
+        "a1-1", "a1-2", "a1-3", "a2-1", "b1-1", "b1-2", "e1-1", "n-1",
+    ]
+    .iter()
+    .map(|n| c(n))
+    .collect();
+    attribute_orders(&orders);
 
     let v = ltv("horizon=90");
     assert_eq!(

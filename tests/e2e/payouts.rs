@@ -6,7 +6,6 @@ use crate::support::*;
 use linkcredit::ids::ClickId;
 use linkcredit::payout::Period;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
@@ -31,21 +30,6 @@ fn order(id: &str, at: i64, revenue: &str, click: &str) {
                 "revenue": revenue, "currency": "USD", "click_id": click}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
-}
-
-fn attributed(prefix: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        admin("POST", "/api/v1/attribution/run", Some(json!({})));
-        let pending = d1(&format!(
-            "SELECT COUNT(*) AS n FROM conversions WHERE order_id LIKE '{prefix}-%' AND attributed_at IS NULL"
-        ))[0]["n"]
-            .as_u64();
-        if pending == Some(0) || Instant::now() > deadline {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1000));
-    }
 }
 
 /// `(influencer, kind, for_period, amount)` of `handles`' lines.
@@ -105,7 +89,7 @@ fn payouts_are_exact_frozen_on_close_and_adjusted_later() {
     click(sa, &vab, m0 + 11 * DAY + 10 * HOUR);
     let k = click(sb, &vab, m0 + 11 * DAY + 11 * HOUR);
     order(&format!("{p}-3"), m0 + 11 * DAY + 12 * HOUR, "80.00", &k);
-    attributed(&p);
+    attribute_orders(&[format!("{p}-1"), format!("{p}-2"), format!("{p}-3")]);
 
     let who = [a.as_str(), b.as_str()];
     let payout = |query: &str| {
@@ -167,7 +151,7 @@ fn payouts_are_exact_frozen_on_close_and_adjusted_later() {
     assert_eq!(r.json()["status"], "closed");
     let late = click(sa, &format!("{p}-vl"), m0 + 20 * DAY);
     order(&format!("{p}-4"), m0 + 20 * DAY + HOUR, "20.00", &late);
-    attributed(&p);
+    attribute_orders(&[format!("{p}-4")]);
     let frozen = payout(&format!("period={label}"));
     assert_eq!(frozen["status"], "closed");
     assert!(

@@ -21,7 +21,7 @@ fn report(query: &str) -> Value {
 
 /// Runs attribution until `handle`'s revenue under `model` is `want`.
 fn credited_eventually(handle: &str, range: &str, model: &str, want: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         admin("POST", "/api/v1/attribution/run", Some(json!({})));
         let rep = report(&format!("group_by=influencer&model={model}&{range}"));

@@ -190,7 +190,7 @@ fn reports_by_tier_format_category_and_posted_week() {
     };
     // Attribution runs (the tests share one lease) until the report shows
     // both orders and all three clicks.
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         admin("POST", "/api/v1/attribution/run", Some(json!({})));
         let rep = report(&format!("group_by=influencer,tier&{range}"));

@@ -396,3 +396,22 @@ pub fn shopify_sign(body: &[u8]) -> String {
     mac.update(body);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
+
+/// Runs attribution (the tests share one lease) until every order in
+/// `orders` is attributed, polling over HTTP (the D1 file is shared with
+/// the worker; the CLI would lock it).
+pub fn attribute_orders(orders: &[String]) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        admin("POST", "/api/v1/attribution/run", Some(json!({})));
+        let done = orders.iter().all(|o| {
+            let r = admin("GET", &format!("/api/v1/conversions/{o}"), None);
+            r.status == 200 && !r.json()["attributed_at"].is_null()
+        });
+        if done || Instant::now() > deadline {
+            assert!(done, "attribution ran for {orders:?}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+}
