@@ -333,11 +333,21 @@ fn qr_codes_decode_to_the_short_url_and_scans_are_reported() {
 /// The raw bytes of an admin GET (the PNG is not UTF-8).
 fn fetch_bytes(path: &str) -> Vec<u8> {
     let url = format!("{}{}", base(), path);
-    let mut resp = ureq::get(&url)
-        .header("Authorization", &format!("Bearer {}", admin_token()))
-        .call()
-        .unwrap();
-    resp.body_mut().read_to_vec().unwrap()
+    // A 503 (the D1 file is busy with another test's CLI) is retried, as
+    // the shared request helper does.
+    for attempt in 1.. {
+        match ureq::get(&url)
+            .header("Authorization", &format!("Bearer {}", admin_token()))
+            .call()
+        {
+            Ok(mut resp) => return resp.body_mut().read_to_vec().unwrap(),
+            Err(ureq::Error::StatusCode(503)) if attempt < 6 => {
+                std::thread::sleep(Duration::from_millis(100 * attempt))
+            }
+            Err(e) => panic!("GET {url}: {e}"),
+        }
+    }
+    unreachable!()
 }
 
 #[test]

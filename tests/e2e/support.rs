@@ -281,8 +281,11 @@ pub fn d1(sql: &str) -> Vec<Value> {
             ])
             .output()
             .expect("wrangler runs");
+        // SQLITE_BUSY, or a CLI run that failed without saying why while the
+        // worker held the file: try again (a bad statement fails each time).
         let busy = String::from_utf8_lossy(&out.stderr).contains("SQLITE_BUSY")
-            || String::from_utf8_lossy(&out.stdout).contains("SQLITE_BUSY");
+            || String::from_utf8_lossy(&out.stdout).contains("SQLITE_BUSY")
+            || out.stderr.iter().all(u8::is_ascii_whitespace);
         attempts += 1;
         if out.status.success() || !busy || attempts >= 20 {
             break out;
