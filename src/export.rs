@@ -6,31 +6,13 @@
 //! file imports back as a no-op; the others are ignored by the import.
 
 use crate::csv;
+use crate::import;
 use crate::money::{Currency, Money};
 use crate::report::ratio;
 
-/// The columns, in order.
-pub const COLUMNS: [&str; 32] = [
-    "handle",
-    "name",
-    "primary_platform",
-    "follower_count",
-    "niche",
-    "contact_email",
-    "base_fee",
-    "bonus_per_conversion",
-    "revenue_share_pct",
-    "contract_start",
-    "contract_end",
-    "campaign",
-    "slug",
-    "destination",
-    "format",
-    "posted_at",
-    "product_category",
-    "code",
-    "discount_style",
-    "tags",
+/// The columns after the import's ([`crate::import::COLUMNS`]), in order:
+/// derived or computed, so the import skips them.
+pub const EXTRA: [&str; 12] = [
     "tier",
     "short_url",
     "tracking_url",
@@ -45,11 +27,20 @@ pub const COLUMNS: [&str; 32] = [
     "roi",
 ];
 
+/// Every column, in order: the import's, then [`EXTRA`].
+pub fn columns() -> Vec<&'static str> {
+    import::COLUMNS
+        .iter()
+        .chain(EXTRA.iter())
+        .copied()
+        .collect()
+}
+
 /// One link's row: the text of every column but the metrics, which are
 /// numbers (money in minor units of the reporting currency).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportRow {
-    /// The first 26 columns ([`COLUMNS`] up to `last_check`), as text.
+    /// The first 26 columns ([`columns`] up to `last_check`), as text.
     pub text: Vec<String>,
     pub clicks: i64,
     pub unique_clicks: i64,
@@ -88,7 +79,7 @@ pub fn allocate(links: &[(String, String)], costs: &[(String, Option<String>, i6
 /// The CSV: a header row, then one row per link.
 pub fn links_csv(rows: &[ExportRow], currency: Currency) -> String {
     let mut out = String::new();
-    csv::write_row(&mut out, &COLUMNS);
+    csv::write_row(&mut out, &columns());
     let money = |minor: i64| Money { minor, currency }.major();
     for r in rows {
         let roi = (r.cost_minor > 0).then(|| {
@@ -165,7 +156,7 @@ mod tests {
         assert!(line.starts_with("mia,"), "{line}");
         assert!(line.contains(",\"https://s.example/p?a=1,2\","), "{line}");
         assert!(line.ends_with(",12,10,1.5,150.00,100.00,0.5"), "{line}");
-        assert_eq!(COLUMNS.len(), 26 + 6);
-        assert_eq!(COLUMNS[25], "last_check");
+        assert_eq!(columns().len(), 26 + 6);
+        assert_eq!(columns()[25], "last_check");
     }
 }

@@ -63,20 +63,7 @@ pub const COLUMNS: [&str; 20] = [
 ];
 
 /// Columns the export writes that are computed, not stored: skipped.
-pub const IGNORED: [&str; 12] = [
-    "short_url",
-    "tracking_url",
-    "status",
-    "last_check_at",
-    "last_check",
-    "clicks",
-    "unique_clicks",
-    "conversions",
-    "revenue",
-    "cost",
-    "roi",
-    "tier",
-];
+pub use crate::export::EXTRA as IGNORED;
 
 const HANDLE: usize = 0;
 /// The profile columns are `NAME..=END`, in [`ProfilePatch`] order.

@@ -529,18 +529,6 @@ fn bulk_operations_are_all_or_nothing() {
     assert_eq!(r.json()["affected"], 0);
 }
 
-fn report(query: &str) -> Value {
-    let auth = format!("Bearer {}", reports_token());
-    let r = request(
-        "GET",
-        &format!("/api/v1/reports?{query}"),
-        &[("Authorization", &auth)],
-        None,
-    );
-    assert_eq!(r.status, 200, "{query}: {}", r.body);
-    r.json()
-}
-
 /// `(key, clicks, revenue)` of the rows whose `field` is in `keys`, sorted.
 fn rows_of(rep: &Value, field: &str, keys: &[Value]) -> Vec<(Value, u64, String)> {
     let mut out: Vec<(Value, u64, String)> = rep["rows"]

@@ -7,18 +7,6 @@ use std::time::{Duration, Instant};
 
 const UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
-fn report(query: &str) -> Value {
-    let auth = format!("Bearer {}", reports_token());
-    let r = request(
-        "GET",
-        &format!("/api/v1/reports?{query}"),
-        &[("Authorization", &auth)],
-        None,
-    );
-    assert_eq!(r.status, 200, "{query}: {}", r.body);
-    r.json()
-}
-
 /// Runs attribution until `handle`'s revenue under `model` is `want`.
 fn credited_eventually(handle: &str, range: &str, model: &str, want: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(180);

@@ -8,18 +8,6 @@ use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
 
-fn report(query: &str) -> Value {
-    let auth = format!("Bearer {}", reports_token());
-    let r = request(
-        "GET",
-        &format!("/api/v1/reports?{query}"),
-        &[("Authorization", &auth)],
-        None,
-    );
-    assert_eq!(r.status, 200, "{query}: {}", r.body);
-    r.json()
-}
-
 fn row_where<'a>(rep: &'a Value, pairs: &[(&str, Value)]) -> &'a Value {
     rep["rows"]
         .as_array()

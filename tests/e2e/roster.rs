@@ -84,18 +84,6 @@ fn tiers_are_derived_at_each_threshold() {
     .assert_error(404, "not_found", None);
 }
 
-fn report(query: &str) -> Value {
-    let auth = format!("Bearer {}", reports_token());
-    let r = request(
-        "GET",
-        &format!("/api/v1/reports?{query}"),
-        &[("Authorization", &auth)],
-        None,
-    );
-    assert_eq!(r.status, 200, "{query}: {}", r.body);
-    r.json()
-}
-
 /// `(influencer, key, clicks, revenue)` rows of `handles`, sorted.
 fn rows(rep: &Value, dim: &str, handles: &[&str]) -> Vec<(String, Value, u64, String)> {
     let mut out: Vec<_> = rep["rows"]

@@ -418,3 +418,16 @@ pub fn attribute_orders(orders: &[String]) {
         std::thread::sleep(Duration::from_millis(1000));
     }
 }
+
+/// `GET /api/v1/reports?{query}` with the reports token; asserts the 200.
+pub fn report(query: &str) -> Value {
+    let auth = format!("Bearer {}", reports_token());
+    let r = request(
+        "GET",
+        &format!("/api/v1/reports?{query}"),
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{query}: {}", r.body);
+    r.json()
+}
