@@ -25,11 +25,14 @@ echo "e2e: starting wrangler dev (state $STATE)"
 # Two short domains for the multi-domain tests (links bound to one answer
 # only on it; the others on every host); DNT and GPC honoured, and a consent
 # cookie, and the shortest retention, for the privacy tests; product
-# categories for the roster tests; a short link-check timeout.
+# categories for the roster tests; a short link-check timeout; the test
+# shop's origin for storefront events, at 30 a minute per visitor; webhook
+# retries 200 ms apart at first, given up after 7.2 s (0.002 h).
 start_worker "$STATE" "$LOG" --test-scheduled --var "SHORT_DOMAINS:go.brand.test,http://brand.test" \
   --var "PRIVACY_SIGNALS:dnt,gpc" --var "CONSENT_COOKIE:cmp_consent=yes" --var "RETENTION_DAYS:97" \
   --var "PRODUCT_CATEGORIES:/products/serum=skincare,/collections/hair=haircare" \
-  --var "LINK_CHECK_TIMEOUT_MS:1500"
+  --var "LINK_CHECK_TIMEOUT_MS:1500" --var "SHOP_ORIGINS:http://shop.test" --var "EVENTS_PER_MINUTE:30" \
+  --var "WEBHOOK_RETRY_BASE_MS:200" --var "WEBHOOK_GIVE_UP_HOURS:0.002"
 
 export LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_ADMIN_TOKEN="$(devvar ADMIN_TOKEN)" \
   LINKCREDIT_INGEST_TOKEN="$(devvar INGEST_TOKEN)" LINKCREDIT_SHOPIFY_SECRET="$(devvar SHOPIFY_WEBHOOK_SECRET)" \

@@ -4,13 +4,15 @@
 use crate::attribution::{ModelConfig, PositionSplit};
 use crate::clicklog::{GroupCommit, MAX_GROUP};
 use crate::discount::{DiscountStyle, ParamName, StoreDefaults};
+use crate::engagement::Origins;
 use crate::error::ParseError;
 use crate::journey::{JourneyConfig, CHANNELS};
 use crate::link::CategoryRules;
 use crate::money::Currency;
 use crate::privacy::PrivacyConfig;
 use crate::roster::Tiers;
-use crate::time::{Millis, DAY};
+use crate::time::{Millis, DAY, HOUR};
+use crate::webhook::RetryPolicy;
 
 /// The attribution job's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +71,12 @@ pub struct Config {
     pub categories: CategoryRules,
     /// Pre-launch link checks (`LINK_CHECKS_PER_RUN`, `LINK_CHECK_TIMEOUT_MS`).
     pub link_checks: LinkChecks,
+    /// The shops storefront events may come from (`SHOP_ORIGINS`).
+    pub shop_origins: Origins,
+    /// Events one visitor may store per minute (`EVENTS_PER_MINUTE`, 60).
+    pub events_per_minute: u32,
+    /// Webhook retries (`WEBHOOK_RETRY_BASE_MS`, `WEBHOOK_GIVE_UP_HOURS`).
+    pub webhooks: RetryPolicy,
 }
 
 /// How the link check runs.
@@ -160,12 +168,36 @@ impl Default for Config {
             tiers: Tiers::default(),
             categories: CategoryRules::default(),
             link_checks: LinkChecks::default(),
+            shop_origins: Origins::default(),
+            events_per_minute: 60,
+            webhooks: RetryPolicy::default(),
         }
     }
 }
 
 fn bad(name: &str, message: &str) -> (String, ParseError) {
     (name.to_owned(), ParseError::new("invalid_config", message))
+}
+
+/// A positive number of hours up to a week, with up to three decimals
+/// (`0.001` h = 3.6 s, for tests), in milliseconds.
+fn parse_hours(v: &str) -> Option<Millis> {
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    if whole.is_empty() && frac.is_empty() || frac.len() > 3 {
+        return None;
+    }
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let whole: Millis = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: Millis = format!("{frac:0<3}").parse().ok()?;
+    let ms = whole.checked_mul(HOUR)? + frac * HOUR / 1000;
+    (1..=168 * HOUR).contains(&ms).then_some(ms)
 }
 
 fn days(name: &str, v: &str) -> Result<Millis, (String, ParseError)> {
@@ -213,6 +245,41 @@ impl Config {
                         "must be a whole number from 100 to 30000",
                     )
                 })?;
+        }
+        if let Some(v) = get("SHOP_ORIGINS") {
+            config.shop_origins = Origins::parse(&v).map_err(named("SHOP_ORIGINS"))?;
+        }
+        if let Some(v) = get("EVENTS_PER_MINUTE") {
+            config.events_per_minute = v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| {
+                bad(
+                    "EVENTS_PER_MINUTE",
+                    "must be a whole number from 1 to 10000",
+                )
+            })?;
+        }
+        if let Some(v) = get("WEBHOOK_RETRY_BASE_MS") {
+            config.webhooks.base_ms = v
+                .parse::<Millis>()
+                .ok()
+                .filter(|n| (100..=3_600_000).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "WEBHOOK_RETRY_BASE_MS",
+                        "must be a whole number of milliseconds from 100 to 3600000",
+                    )
+                })?;
+        }
+        if let Some(v) = get("WEBHOOK_GIVE_UP_HOURS") {
+            config.webhooks.give_up_after_ms = parse_hours(&v).ok_or_else(|| {
+                bad(
+                    "WEBHOOK_GIVE_UP_HOURS",
+                    "must be a number of hours above 0 and at most 168 (e.g. 24 or 0.001)",
+                )
+            })?;
         }
         if let Some(v) = get("PRODUCT_CATEGORIES") {
             config.categories = CategoryRules::parse(&v).map_err(named("PRODUCT_CATEGORIES"))?;
@@ -400,6 +467,49 @@ mod tests {
             Some(67),
             "60-day influencer window + 7"
         );
+    }
+
+    #[test]
+    fn events_and_webhooks() {
+        let c = from(&[]).unwrap();
+        assert!(c.shop_origins.is_empty());
+        assert_eq!(c.events_per_minute, 60);
+        assert_eq!(
+            (c.webhooks.base_ms, c.webhooks.give_up_after_ms),
+            (60_000, 24 * HOUR)
+        );
+        let c = from(&[
+            (
+                "SHOP_ORIGINS",
+                "https://Shop.Brand.com, http://127.0.0.1:8799",
+            ),
+            ("EVENTS_PER_MINUTE", "30"),
+            ("WEBHOOK_RETRY_BASE_MS", "200"),
+            ("WEBHOOK_GIVE_UP_HOURS", "0.001"),
+        ])
+        .unwrap();
+        assert!(c.shop_origins.allows("https://shop.brand.com"));
+        assert!(c.shop_origins.allows("http://127.0.0.1:8799"));
+        assert!(!c.shop_origins.allows("https://evil.example"));
+        assert_eq!(c.events_per_minute, 30);
+        assert_eq!(
+            (c.webhooks.base_ms, c.webhooks.give_up_after_ms),
+            (200, 3_600)
+        );
+        assert_eq!(parse_hours("24"), Some(24 * HOUR));
+        assert_eq!(parse_hours("1.5"), Some(90 * 60_000));
+        assert_eq!(parse_hours(".25"), Some(15 * 60_000));
+        for bad in ["0", "169", "-1", "1.0001", ".", "", "1e3", "x"] {
+            assert_eq!(parse_hours(bad), None, "{bad}");
+        }
+        for (name, value) in [
+            ("SHOP_ORIGINS", "shop.brand.com/path"),
+            ("EVENTS_PER_MINUTE", "0"),
+            ("WEBHOOK_RETRY_BASE_MS", "5"),
+            ("WEBHOOK_GIVE_UP_HOURS", "200"),
+        ] {
+            assert_eq!(from(&[(name, value)]).unwrap_err().0, name, "{value}");
+        }
     }
 
     #[test]

@@ -240,6 +240,13 @@ pub fn render(d: &Data) -> String {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
+    // Influencers only (other channels have no storefront clicks).
+    let engaged: Vec<Map<String, Value>> = d
+        .by_influencer
+        .iter()
+        .filter(|r| r.get("influencer").is_some_and(Value::is_string))
+        .cloned()
+        .collect();
     let warnings: u64 = d.quality.values().sum();
     let mut quality = String::new();
     if warnings == 0 {
@@ -268,6 +275,7 @@ pub fn render(d: &Data) -> String {
 <section class=\"wide\" id=\"models\"><h2>Model comparison: credited revenue ({cur})</h2>{cmp}</section>\
 <section id=\"apps\"><h2>Top in-app browsers</h2>{apps}</section>\
 <section id=\"quality\"><h2>Data quality</h2>{quality}</section>\
+<section class=\"wide\" id=\"engagement\"><h2>On-site engagement by influencer (leading indicators)</h2>{engagement}</section>\
 <section class=\"wide\" id=\"cohorts\"><h2>Customer cohorts: 90-day value by acquiring influencer ({cur})</h2>{cohorts}</section>\
 <section class=\"wide\" id=\"checks\"><h2>Link checks (latest)</h2>{checks}</section>\
 </main></body></html>",
@@ -280,6 +288,18 @@ pub fn render(d: &Data) -> String {
         cpa = line_chart("CPA by week", &cpa, |v| format!("{v:.2}")),
         cmp = table(&d.comparison, &comparison_cols),
         checks = table(&d.checks, &[("slug", "link"), ("checked_at", "checked"), ("verdict", "result")]),
+        engagement = table(
+            &engaged,
+            &[
+                ("influencer", "influencer"),
+                ("unique_clicks", "unique clicks"),
+                ("visits", "visits"),
+                ("pages_per_visit", "pages / visit"),
+                ("product_view_rate", "product-view rate"),
+                ("add_to_cart_rate", "add-to-cart rate"),
+                ("median_seconds_to_cart", "median s click → cart"),
+            ],
+        ),
         cohorts = table(
             &d.ltv,
             &[
@@ -332,7 +352,10 @@ mod tests {
                 row(
                     json!({"influencer": "sarah<script>", "revenue": "120.00", "roi": 0.5, "roas": 1.5}),
                 ),
-                row(json!({"influencer": "marco", "revenue": "40.00", "roi": -0.2, "roas": 0.8})),
+                row(
+                    json!({"influencer": "marco", "revenue": "40.00", "roi": -0.2, "roas": 0.8, "visits": 12,
+                           "pages_per_visit": 2.5, "add_to_cart_rate": 0.25, "median_seconds_to_cart": 95.5}),
+                ),
             ],
             weekly: vec![
                 row(json!({"week": "2026-11-16", "cpa": "20.00"})),
@@ -369,6 +392,11 @@ mod tests {
         assert!(
             html.contains("id=\"cohorts\"") && html.contains("<td>115.00</td>"),
             "the cohort view"
+        );
+        assert!(
+            html.contains("id=\"engagement\"")
+                && html.contains("<td>marco</td><td>—</td><td>12</td><td>2.5</td><td>—</td><td>0.25</td><td>95.5</td>"),
+            "the leading indicators"
         );
         assert!(login_page(Some("wrong token")).contains("wrong token"));
     }

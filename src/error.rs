@@ -46,6 +46,10 @@ pub enum ApiError {
     /// 401: missing or wrong bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// 403: the request is understood and refused (e.g. an event from an
+    /// origin that is not a configured shop).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// 404: the addressed resource does not exist.
     #[error("{what} not found")]
     NotFound { what: &'static str },
@@ -65,6 +69,9 @@ pub enum ApiError {
     /// 415: the body is not of the media type the route takes.
     #[error("content type must be {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    /// 429: too many requests from one client; retry after the given time.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u32 },
     /// 503: storage is unavailable; the request may be retried.
     #[error("storage is temporarily unavailable, retry later")]
     Unavailable,
@@ -74,12 +81,15 @@ impl ApiError {
     /// The stable, machine-readable error code.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Invalid { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Invalid { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Forbidden { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable => "unavailable",
         }
     }

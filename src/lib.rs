@@ -21,6 +21,7 @@ pub mod csv;
 pub mod dashboard;
 pub mod destination;
 pub mod discount;
+pub mod engagement;
 pub mod error;
 pub mod export;
 pub mod fx;
@@ -55,6 +56,7 @@ pub mod time;
 pub mod touchpoint;
 pub mod ua;
 pub mod utm;
+pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -7,6 +7,7 @@
 //! renders JSON rows, totals, the model comparison and RFC 4180 CSV.
 
 use crate::attribution::{Model, CONVERSION_UNIT};
+use crate::engagement::{self, EngagementAgg};
 use crate::error::{ApiError, ParseError};
 use crate::money::{Currency, Money};
 use crate::time::{self, DAY};
@@ -336,6 +337,8 @@ pub struct Inputs {
     pub costs: BTreeMap<Key, i64>,
     /// All costs of the range (for totals, whatever the grouping).
     pub total_cost: i64,
+    /// Storefront engagement of the groups' clicks (leading indicators).
+    pub engagement: BTreeMap<Key, EngagementAgg>,
 }
 
 /// A computed report.
@@ -468,11 +471,13 @@ pub fn build(p: &ReportParams, inputs: &Inputs, cur: Currency) -> Report {
         .clicks
         .keys()
         .chain(inputs.credits.keys().map(|(k, _)| k))
+        .chain(inputs.engagement.keys())
         .collect();
     crate::order::sort(&mut keys);
     keys.dedup();
     let zero_clicks = ClickAgg::default();
     let zero_credit = CreditAgg::default();
+    let zero_engagement = EngagementAgg::default();
     let mut rows = Vec::new();
     for key in keys {
         let mut row = Map::new();
@@ -524,6 +529,8 @@ pub fn build(p: &ReportParams, inputs: &Inputs, cur: Currency) -> Report {
                 }
             }
         }
+        let e = inputs.engagement.get(key).unwrap_or(&zero_engagement);
+        row.extend(e.columns().map(|(k, v)| (k.to_owned(), v)));
         rows.push(row);
     }
     // Totals over every group.
@@ -571,6 +578,12 @@ pub fn build(p: &ReportParams, inputs: &Inputs, cur: Currency) -> Report {
             }
         }
     }
+    let mut all_engagement = EngagementAgg::default();
+    inputs
+        .engagement
+        .values()
+        .for_each(|e| all_engagement.add(e));
+    totals.extend(all_engagement.columns().map(|(k, v)| (k.to_owned(), v)));
     let mut columns: Vec<String> = p.group_by.iter().map(|d| d.as_str().to_owned()).collect();
     match p.model {
         ModelChoice::One(_) => columns.extend(METRIC_COLUMNS.iter().map(|c| c.to_string())),
@@ -582,6 +595,7 @@ pub fn build(p: &ReportParams, inputs: &Inputs, cur: Currency) -> Report {
             }
         }
     }
+    columns.extend(engagement::COLUMNS.iter().map(|c| c.to_string()));
     Report {
         rows,
         totals,
@@ -747,6 +761,18 @@ mod tests {
         );
         inputs.costs.insert(key.clone(), 6_000);
         inputs.total_cost = 6_000;
+        // 20 visits with 50 page views, 10 with a product view, 5 with a
+        // cart; carts 1 min, 2 min and 30 s after their clicks.
+        inputs.engagement.insert(
+            key.clone(),
+            EngagementAgg {
+                visits: 20,
+                page_views: 50,
+                product_view_visits: 10,
+                cart_visits: 5,
+                click_to_cart_ms: vec![60_000, 120_000, 30_000],
+            },
+        );
         let p = ReportParams::from_query("group_by=influencer", TODAY).unwrap();
         let r = build(&p, &inputs, usd());
         let row = Value::Object(r.rows[0].clone());
@@ -754,9 +780,16 @@ mod tests {
             row,
             json!({"influencer": "sarah", "clicks": 50, "unique_clicks": 40, "bot_clicks": 7, "conversions": 1.5,
                    "revenue": "150.00", "cost": "60.00", "roi": 1.5, "roas": 2.5, "cpa": "40.00", "aov": "100.00",
-                   "conversion_rate": 0.0375, "assisted_conversions": 1, "assisted_revenue": "90.00", "avg_days_to_convert": 2.0})
+                   "conversion_rate": 0.0375, "assisted_conversions": 1, "assisted_revenue": "90.00", "avg_days_to_convert": 2.0,
+                   "visits": 20, "pages_per_visit": 2.5, "product_view_rate": 0.5, "add_to_cart_rate": 0.25,
+                   "median_seconds_to_cart": 60.0})
         );
         assert_eq!(r.totals["revenue"], "150.00");
+        assert_eq!(r.totals["visits"], 20);
+        assert_eq!(
+            r.columns.last().map(String::as_str),
+            Some("median_seconds_to_cart")
+        );
         // No cost: ROI and ROAS have no divisor (null); CPA is 0.00.
         inputs.costs.clear();
         inputs.total_cost = 0;

@@ -102,6 +102,17 @@ pub enum Route<'a> {
     Ltv,
     Payouts,
     ClosePayout(&'a str),
+    /// `POST /api/v1/events` (public, shop origins only): a storefront event.
+    TrackEvent,
+    /// `OPTIONS /api/v1/events`: the CORS preflight.
+    EventsPreflight,
+    /// `GET /t.js`: the storefront snippet.
+    Snippet,
+    CreateWebhookEndpoint,
+    ListWebhookEndpoints,
+    DeleteWebhookEndpoint(&'a str),
+    ListDeliveries,
+    ReplayDelivery(&'a str),
     /// An API path that exists, with the wrong method (JSON 405).
     MethodNotAllowed,
     /// An unknown API path (JSON 404).
@@ -199,6 +210,21 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
             ["v1", "links:check"] => post_only(CheckLinks),
             ["v1", "export", "links.csv"] => get_only(ExportLinks),
             ["v1", "import"] => post_only(ImportCsv),
+            ["v1", "events"] => match method {
+                Post => TrackEvent,
+                Options => EventsPreflight,
+                _ => MethodNotAllowed,
+            },
+            ["v1", "webhook-endpoints"] => by_method(ListWebhookEndpoints, CreateWebhookEndpoint),
+            ["v1", "webhook-endpoints", id] => match method {
+                Delete => DeleteWebhookEndpoint(id),
+                _ => MethodNotAllowed,
+            },
+            ["v1", "webhook-deliveries"] => get_only(ListDeliveries),
+            ["v1", "webhook-deliveries", id, "replay"] => match method {
+                Post => ReplayDelivery(id),
+                _ => MethodNotAllowed,
+            },
             ["v1", "links:bulk"] => match method {
                 Patch => BulkLinks,
                 _ => MethodNotAllowed,
@@ -213,6 +239,7 @@ pub fn route<'a>(method: Method, path: &'a str) -> Route<'a> {
         (Get, "dashboard") => Dashboard,
         (Post, "dashboard/login") => DashboardLogin,
         (Get, "openapi.json") => OpenApi,
+        (Get | Head, "t.js") => Snippet,
         (_, "" | "c") => NotFound,
         (Get | Head, code)
             if code.starts_with("c/") && code.len() > 2 && !code[2..].contains('/') =>
@@ -348,6 +375,25 @@ mod tests {
             "/api/v1/payouts/2026-10/close",
             ClosePayout("2026-10"),
         );
+        check(Post, "/api/v1/events", TrackEvent);
+        check(Options, "/api/v1/events", EventsPreflight);
+        check(Get, "/api/v1/events", MethodNotAllowed);
+        check(Get, "/t.js", Snippet);
+        check(Post, "/t.js", NotFound);
+        check(Post, "/api/v1/webhook-endpoints", CreateWebhookEndpoint);
+        check(Get, "/api/v1/webhook-endpoints", ListWebhookEndpoints);
+        check(
+            Delete,
+            "/api/v1/webhook-endpoints/3",
+            DeleteWebhookEndpoint("3"),
+        );
+        check(Get, "/api/v1/webhook-deliveries", ListDeliveries);
+        check(
+            Post,
+            "/api/v1/webhook-deliveries/9/replay",
+            ReplayDelivery("9"),
+        );
+        check(Get, "/api/v1/webhook-deliveries/9/replay", MethodNotAllowed);
         check(Get, "/api/v1/people/abc", MethodNotAllowed);
         check(Post, "/api/v1/links:bulk", MethodNotAllowed);
         check(Delete, "/api/v1/links", MethodNotAllowed);
@@ -417,6 +463,14 @@ mod openapi_tests {
             Payouts => ("get", "/api/v1/payouts"),
             ClosePayout(_) => ("post", "/api/v1/payouts/{period}/close"),
             PatchInfluencer(_) => ("patch", "/api/v1/influencers/{handle}"),
+            TrackEvent => ("post", "/api/v1/events"),
+            EventsPreflight => ("options", "/api/v1/events"),
+            Snippet => ("get", "/t.js"),
+            CreateWebhookEndpoint => ("post", "/api/v1/webhook-endpoints"),
+            ListWebhookEndpoints => ("get", "/api/v1/webhook-endpoints"),
+            DeleteWebhookEndpoint(_) => ("delete", "/api/v1/webhook-endpoints/{id}"),
+            ListDeliveries => ("get", "/api/v1/webhook-deliveries"),
+            ReplayDelivery(_) => ("post", "/api/v1/webhook-deliveries/{id}/replay"),
             MethodNotAllowed | ApiNotFound | NotFound => return None,
         })
     }
@@ -434,7 +488,12 @@ mod openapi_tests {
                     continue;
                 }
                 bodies += 1;
+                // Public routes (an empty security list) need no token.
+                let public = op["security"].as_array().is_some_and(|s| s.is_empty());
                 for status in ["400", "401", "413", "415"] {
+                    if public && status == "401" {
+                        continue;
+                    }
                     assert!(
                         op["responses"].get(status).is_some(),
                         "{m} {template} does not document {status}"
@@ -442,7 +501,7 @@ mod openapi_tests {
                 }
             }
         }
-        assert_eq!(bodies, 15);
+        assert_eq!(bodies, 17);
         let webhook = &doc["paths"]["/api/v1/webhooks/shopify"]["post"]["responses"];
         for status in ["400", "401", "413"] {
             assert!(webhook.get(status).is_some(), "the webhook's {status}");
@@ -477,7 +536,7 @@ mod openapi_tests {
                 assert_eq!(documented(r), expected, "{m} {template} routes to {r:?}");
             }
         }
-        assert_eq!(operations, 53);
+        assert_eq!(operations, 61);
         // And the other way: each route's operation is in the document.
         let samples = [
             (Get, "/healthz"),
@@ -516,6 +575,14 @@ mod openapi_tests {
             (Patch, "/api/v1/links/x"),
             (Delete, "/api/v1/links/x"),
             (Get, "/api/v1/links/x/stats"),
+            (Post, "/api/v1/events"),
+            (Options, "/api/v1/events"),
+            (Get, "/t.js"),
+            (Post, "/api/v1/webhook-endpoints"),
+            (Get, "/api/v1/webhook-endpoints"),
+            (Delete, "/api/v1/webhook-endpoints/1"),
+            (Get, "/api/v1/webhook-deliveries"),
+            (Post, "/api/v1/webhook-deliveries/1/replay"),
         ];
         for (m, path) in samples {
             let (op, template) =

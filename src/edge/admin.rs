@@ -214,7 +214,11 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                     .to_owned()
             })
             .await?;
-            let total = erased.identities + erased.clicks + erased.conversions + erased.touchpoints;
+            let total = erased.identities
+                + erased.clicks
+                + erased.conversions
+                + erased.touchpoints
+                + erased.events;
             if total == 0 {
                 return Err(ApiError::NotFound { what: "person" });
             }

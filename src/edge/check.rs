@@ -137,6 +137,26 @@ pub async fn check_link(
         &super::store::json_text(&agents),
     )
     .await?;
+    if !ok {
+        super::webhooks::link_broken(
+            db,
+            &crate::webhook::BrokenLink {
+                slug: record.slug.as_str().to_owned(),
+                short_url: short_url.to_owned(),
+                destination: record.destination.as_str().to_owned(),
+                problem: reasons.join(","),
+                detail: agents
+                    .iter()
+                    .find(|a| !a.verdict.reasons().is_empty())
+                    .map(|a| match (a.final_status, &a.final_url) {
+                        (Some(status), Some(url)) => format!("{}: HTTP {status} at {url}", a.agent),
+                        _ => format!("{}: {}", a.agent, a.verdict.reasons().join(",")),
+                    }),
+                checked_at,
+            },
+        )
+        .await;
+    }
     Ok(Checked {
         slug: record.slug.as_str().to_owned(),
         checked_at: crate::time::format_rfc3339(checked_at),

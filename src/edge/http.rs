@@ -11,11 +11,13 @@ pub fn status(e: &ApiError) -> u16 {
     match e {
         ApiError::Invalid { .. } => 400,
         ApiError::Unauthorized => 401,
+        ApiError::Forbidden { .. } => 403,
         ApiError::NotFound { .. } => 404,
         ApiError::MethodNotAllowed => 405,
         ApiError::Conflict { .. } => 409,
         ApiError::PayloadTooLarge { .. } => 413,
         ApiError::UnsupportedMediaType { .. } => 415,
+        ApiError::RateLimited { .. } => 429,
         ApiError::Unavailable => 503,
     }
 }
@@ -36,6 +38,10 @@ pub fn error_response(e: &ApiError) -> worker::Result<Response> {
     resp.headers().set("Cache-Control", "no-store")?;
     if matches!(e, ApiError::Unauthorized) {
         resp.headers().set("WWW-Authenticate", "Bearer")?;
+    }
+    if let ApiError::RateLimited { retry_after_secs } = e {
+        resp.headers()
+            .set("Retry-After", &retry_after_secs.to_string())?;
     }
     if matches!(e, ApiError::Unavailable) {
         // Storage is momentarily unavailable and nothing was stored: the

@@ -74,7 +74,24 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                        "refunded": money(total), "net_revenue": money(c.revenue_minor - total),
                        "currency": c.currency})
             };
-            match ledger::refund(&db, &c, &refund, now()).await? {
+            let outcome = ledger::refund(&db, &c, &refund, now()).await?;
+            if let Refunded::Created { refunded_total } | Refunded::Duplicate { refunded_total } =
+                outcome
+            {
+                // Queued once per refund; a retried refund re-queues nothing
+                // but heals a queueing that failed the first time.
+                let event = crate::webhook::Refunded {
+                    order_id: c.order_id.clone(),
+                    refund_id: refund.refund_id.clone(),
+                    amount_minor: refund.amount.minor,
+                    refunded_total_minor: refunded_total,
+                    revenue_minor: c.revenue_minor,
+                    currency,
+                    refunded_at: refund.refunded_at.unwrap_or_else(now),
+                };
+                super::webhooks::refunded(&db, &event, &refund.key()).await;
+            }
+            match outcome {
                 Refunded::Created { refunded_total } => http::json(201, &view(refunded_total)),
                 Refunded::Duplicate { refunded_total } => {
                     let mut v = view(refunded_total);

@@ -12,6 +12,7 @@ mod auth;
 mod cache;
 mod check;
 mod clicks;
+mod events;
 mod http;
 mod ingest;
 mod ledger;
@@ -23,6 +24,7 @@ mod reports;
 mod rows;
 mod sheet;
 mod store;
+mod webhooks;
 
 use crate::clicklog::ClickRow;
 use crate::config::Config;
@@ -76,6 +78,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Route::Dashboard => return reports::dashboard(req, &env).await,
         Route::DashboardLogin => return reports::login(req, &env).await,
         Route::OpenApi => return openapi(),
+        Route::Snippet => return events::snippet(),
+        Route::TrackEvent => return events::track(req, &env).await,
+        Route::EventsPreflight => events::preflight(&req, &env),
         Route::Health => http::json(200, &serde_json::json!({"status": "ok"})),
         Route::ApiNotFound => Err(ApiError::NotFound { what: "route" }),
         Route::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
@@ -99,6 +104,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         | Route::RebuildRollups
         | Route::AttributionStatus
         | Route::Quality) => attrib::handle(req, &env, r).await,
+        r @ (Route::CreateWebhookEndpoint
+        | Route::ListWebhookEndpoints
+        | Route::DeleteWebhookEndpoint(_)
+        | Route::ListDeliveries
+        | Route::ReplayDelivery(_)) => webhooks::handle(req, &env, r).await,
         api => admin::handle(req, &env, api).await,
     };
     match outcome {
@@ -107,9 +117,17 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
 }
 
-/// The cron trigger: one bounded attribution run.
+/// The every-minute cron: only webhook deliveries are due that often.
+pub const DELIVERY_CRON: &str = "* * * * *";
+
+/// The cron triggers: every minute, webhook deliveries; otherwise one
+/// bounded attribution run, housekeeping, link checks and deliveries.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if event.cron() == DELIVERY_CRON {
+        webhooks::scheduled(&env).await;
+        return;
+    }
     let config = config(&env);
     let db = match env.d1(DB) {
         Ok(db) => db,
@@ -129,6 +147,8 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     privacy::housekeeping(&db, &config, now()).await;
     // The daily re-check of every active link, a few links per run.
     check::scheduled(&env).await;
+    // Conversions this run attributed, refunds and broken links, out.
+    webhooks::scheduled(&env).await;
 }
 
 /// The click queue's consumer (when a `CLICKS` queue is configured).

@@ -9,6 +9,7 @@ use super::{auth, config, now, DB};
 use crate::attribution::Model;
 use crate::config::Config;
 use crate::cost::{CampaignGoals, NewCost};
+use crate::engagement::EngagementAgg;
 use crate::error::{ApiError, ParseError};
 use crate::fx::{NewRate, Rates, RATE_SCALE};
 use crate::input::Patch;
@@ -602,8 +603,12 @@ pub async fn build_report_metered(
     )
     .await?;
     let rates = load_rates(db).await?;
+    let engagement = engagement_inputs(db, p, config, &click_tags, rows_read).await?;
 
-    let mut inputs = Inputs::default();
+    let mut inputs = Inputs {
+        engagement,
+        ..Inputs::default()
+    };
     for row in &clicks {
         let agg = inputs.clicks.entry(key_of(row, dims)).or_default();
         agg.clicks += int(row, "clicks");
@@ -668,6 +673,77 @@ pub async fn build_report_metered(
             .totals;
     }
     Ok(report)
+}
+
+/// The leading indicators of the report's groups, from the storefront
+/// events whose click is known: the events joined with their click (as
+/// `r`, with the rollups' column names, so [`click_expr`] applies), its
+/// link, influencer and campaign. Events without a click id are not
+/// influencer traffic and count nowhere here.
+async fn engagement_inputs(
+    db: &D1Database,
+    p: &ReportParams,
+    config: &Config,
+    tags: &str,
+    rows_read: &mut usize,
+) -> Result<BTreeMap<Key, EngagementAgg>> {
+    let dims = &p.group_by;
+    let cols: Vec<String> = dims
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!("{} AS k{i}", click_expr(*d, &config.tiers)))
+        .collect();
+    let cols = cols.join(", ");
+    let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
+    let group = group.join(", ");
+    let from = format!(
+        "(SELECT e.visit_id, e.type, e.occurred_at, e.click_id, e.day, c.ts AS click_ts, c.link_id,                  COALESCE(c.app, 'browser') AS app, c.trigger, COALESCE(c.rule, '') AS rule,                  COALESCE(c.variant, '') AS variant             FROM events e JOIN clicks c ON c.id = e.click_id WHERE e.day BETWEEN ?1 AND ?2) r          JOIN links l ON l.id = r.link_id JOIN influencers i ON i.id = l.influencer_id          JOIN campaigns cp ON cp.id = l.campaign_id{tags}"
+    );
+    let sums: Vec<Map<String, Value>> = all_metered(
+        query!(
+            db,
+            &format!(
+                "SELECT {cols}, COUNT(DISTINCT r.visit_id) AS visits, SUM(r.type = 'page_view') AS page_views,                         COUNT(DISTINCT CASE WHEN r.type = 'product_view' THEN r.visit_id END) AS product_visits,                         COUNT(DISTINCT CASE WHEN r.type = 'add_to_cart' THEN r.visit_id END) AS cart_visits                  FROM {from} GROUP BY {group}"
+            ),
+            p.from_day,
+            p.to_day
+        ),
+        "reading engagement",
+        rows_read,
+    )
+    .await?;
+    let carts: Vec<Map<String, Value>> = all_metered(
+        query!(
+            db,
+            &format!(
+                "SELECT {cols}, MIN(r.occurred_at) - MIN(r.click_ts) AS dt FROM {from}                  WHERE r.type = 'add_to_cart' AND r.occurred_at >= r.click_ts GROUP BY r.click_id, {group}"
+            ),
+            p.from_day,
+            p.to_day
+        ),
+        "reading time to cart",
+        rows_read,
+    )
+    .await?;
+    let mut out: BTreeMap<Key, EngagementAgg> = BTreeMap::new();
+    for row in &sums {
+        out.entry(key_of(row, dims))
+            .or_default()
+            .add(&EngagementAgg {
+                visits: int(row, "visits"),
+                page_views: int(row, "page_views"),
+                product_view_visits: int(row, "product_visits"),
+                cart_visits: int(row, "cart_visits"),
+                click_to_cart_ms: Vec::new(),
+            });
+    }
+    for row in &carts {
+        out.entry(key_of(row, dims))
+            .or_default()
+            .click_to_cart_ms
+            .push(int(row, "dt"));
+    }
+    Ok(out)
 }
 
 /// Lifetime value by acquisition source ([`crate::ltv`]): one query over

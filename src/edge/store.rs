@@ -1097,6 +1097,15 @@ pub async fn prune_clicks(db: &D1Database, cutoff: Millis, limit: u32) -> Result
             ),
             "binding miss prune",
         )?,
+        stmt(
+            query!(
+                db,
+                "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < ?1 LIMIT ?2)",
+                cutoff,
+                limit
+            ),
+            "binding event prune",
+        )?,
     ];
     let results = batch(db, statements, "pruning old clicks").await?;
     Ok(results.first().and_then(|r| r.meta().changes).unwrap_or(0))
@@ -1109,13 +1118,15 @@ pub struct Erased {
     pub clicks: usize,
     pub conversions: usize,
     pub touchpoints: usize,
+    pub events: usize,
 }
 
 /// Erases a person: `id` as a visitor or customer id, and every id
 /// stitched to it. One transaction: identity links deleted; each visitor's
 /// clicks moved to a new random visitor id (`fresh_visitor` draws one;
 /// unique counts are unchanged, the link to the cookie is gone);
-/// conversions and touchpoints lose their visitor, customer and email ids.
+/// conversions and touchpoints lose their visitor, customer and email ids;
+/// the person's storefront events are deleted.
 /// Credits and rollups are untouched. Returns the persons found and what
 /// changed.
 pub async fn erase_person(
@@ -1144,7 +1155,18 @@ pub async fn erase_person(
     persons.dedup();
     let key_list: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
     let plan = crate::identity::Erasure::plan(id, &key_list);
-    let mut writes = Vec::new();
+    // Storefront events: the snippet's own visitor id, or any click of the
+    // person's visitors (before the clicks are moved to fresh ids).
+    let mut writes = vec![stmt(
+        query!(
+            db,
+            "DELETE FROM events WHERE visitor_key = 'v:' || ?1 \
+                OR click_id IN (SELECT id FROM clicks WHERE visitor_id IN (SELECT value FROM json_each(?2)))",
+            id,
+            json_text(&plan.visitors)
+        ),
+        "binding event erasure",
+    )?];
     for v in &plan.visitors {
         writes.push(stmt(
             query!(
@@ -1200,10 +1222,11 @@ pub async fn erase_person(
         .collect();
     let n = plan.visitors.len();
     let erased = Erased {
-        clicks: changes[..n].iter().sum(),
-        conversions: changes[n],
-        touchpoints: changes[n + 1],
-        identities: changes[n + 2],
+        events: changes[0],
+        clicks: changes[1..=n].iter().sum(),
+        conversions: changes[n + 1],
+        touchpoints: changes[n + 2],
+        identities: changes[n + 3],
     };
     Ok((persons.len(), erased))
 }

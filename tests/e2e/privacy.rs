@@ -196,7 +196,7 @@ fn erasing_a_person_removes_ids_and_keeps_totals() {
     assert_eq!(v["persons"], 1, "{v}");
     assert_eq!(
         v["erased"],
-        json!({"identities": 3, "clicks": 2, "conversions": 1, "touchpoints": 1}),
+        json!({"identities": 3, "clicks": 2, "conversions": 1, "touchpoints": 1, "events": 0}),
         "{v}"
     );
     // The ids are gone from every table; the rows stay.

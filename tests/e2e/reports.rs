@@ -63,7 +63,9 @@ pub fn check_reports(t: i64, who: &[(String, String, String, String)]) {
         ra,
         &json!({"influencer": a.0, "clicks": 2, "unique_clicks": 2, "bot_clicks": 0, "conversions": 0.83, "revenue": "73.34",
                 "cost": "70.00", "roi": 0.0477, "roas": 1.0477, "cpa": "84.00", "aov": "88.01", "conversion_rate": 0.4167,
-                "assisted_conversions": 1, "assisted_revenue": "100.00", "avg_days_to_convert": 5.2})
+                "assisted_conversions": 1, "assisted_revenue": "100.00", "avg_days_to_convert": 5.2,
+                "visits": 0, "pages_per_visit": null, "product_view_rate": null, "add_to_cart_rate": null,
+                "median_seconds_to_cart": null})
     );
     let rb = row_where(&rep, &[("influencer", json!(b.0))]);
     assert_eq!(

@@ -431,3 +431,150 @@ pub fn report(query: &str) -> Value {
     assert_eq!(r.status, 200, "{query}: {}", r.body);
     r.json()
 }
+
+/// One request a [`Receiver`] got.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HashMap<String, String>,
+    pub body: String,
+    /// Whether `X-Linkcredit-Signature` verified (HMAC of `t.body`, `t`
+    /// within 5 minutes of now), checked here with `hmac`, not the crate.
+    pub verified: bool,
+    /// The status the receiver answered.
+    pub answered: u16,
+}
+
+/// A local webhook receiver: an HTTP/1.1 server on a free port that
+/// verifies each delivery's signature with `secret` (400 when it does not
+/// verify), then fails the first `fail_first` attempts of each delivery
+/// (by `X-Linkcredit-Delivery`) with `fail_status` and answers 200 after.
+pub struct Receiver {
+    pub port: u16,
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    pub fail_first: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    pub fn start(secret: &str, fail_first: usize, fail_status: u16) -> Receiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let fail = Arc::new(AtomicUsize::new(fail_first));
+        let (got2, fail2, secret) = (got.clone(), fail.clone(), secret.to_owned());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let mut headers = HashMap::new();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':') {
+                        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                    }
+                }
+                let len: usize = headers
+                    .get("content-length")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len];
+                let _ = reader.read_exact(&mut body);
+                let body = String::from_utf8_lossy(&body).into_owned();
+                let verified = headers
+                    .get("x-linkcredit-signature")
+                    .is_some_and(|s| verify_signature(&secret, s, &body));
+                let mut list = got2.lock().unwrap();
+                let delivery = headers.get("x-linkcredit-delivery").cloned();
+                let earlier = list
+                    .iter()
+                    .filter(|r| r.headers.get("x-linkcredit-delivery") == delivery.as_ref())
+                    .count();
+                let answered = if !verified {
+                    400
+                } else if earlier < fail2.load(Ordering::SeqCst) {
+                    fail_status
+                } else {
+                    200
+                };
+                list.push(Received {
+                    headers,
+                    body,
+                    verified,
+                    answered,
+                });
+                drop(list);
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {answered} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        Receiver {
+            port,
+            got,
+            fail_first: fail,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// The requests of one delivery, in order.
+    pub fn of(&self, delivery_id: i64) -> Vec<Received> {
+        let id = delivery_id.to_string();
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.headers.get("x-linkcredit-delivery") == Some(&id))
+            .cloned()
+            .collect()
+    }
+}
+
+/// What a receiver does with `X-Linkcredit-Signature: t=..,v1=..`: the
+/// HMAC-SHA256 of `"{t}.{body}"`, compared in constant time, and `t`
+/// within 300 s of now.
+pub fn verify_signature(secret: &str, header: &str, body: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let mut t = None;
+    let mut v1 = Vec::new();
+    for pair in header.split(',') {
+        match pair.split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => v1.push(v.to_owned()),
+            _ => {}
+        }
+    }
+    let Some(t) = t else { return false };
+    if (now_ms() / 1000 - t).abs() > 300 {
+        return false;
+    }
+    v1.iter().any(|sig| {
+        let Ok(bytes) = (0..sig.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(sig.get(i..i + 2).unwrap_or("zz"), 16))
+            .collect::<Result<Vec<u8>, _>>()
+        else {
+            return false;
+        };
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        mac.verify_slice(&bytes).is_ok()
+    })
+}
+
+/// Runs the every-minute cron (webhook export and delivery) once.
+pub fn delivery_cron() {
+    let r = get("/__scheduled?cron=*+*+*+*+*", &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
