@@ -28,6 +28,23 @@ CID2="$(click jade-review "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWeb
 # Clicks are written right after each redirect; give the last ones a moment.
 sleep 1
 NOW="$(date -u +%FT%TZ)"
+# Storefront events, as /t.js on the demo shop sends them (SHOP_ORIGINS is
+# the demo shop in scripts/dev.sh): the visitors' page and product views
+# and carts, minutes after their clicks.
+event() { # event CLICK_ID VISITOR TYPE PATH
+  curl -s -o /dev/null -X POST -H 'Content-Type: text/plain' -H 'Origin: https://shop.example.com' -A "$IG" \
+    "$BASE/api/v1/events" -d "{\"type\":\"$3\",\"click_id\":\"$1\",\"visitor_id\":\"$2\",\"url\":\"https://shop.example.com$4\"}"
+}
+event "$CID1" demo-visitor-1 page_view /products/glow-serum
+event "$CID1" demo-visitor-1 product_view /products/glow-serum
+event "$CID1" demo-visitor-1 add_to_cart /products/glow-serum
+event "$CID1" demo-visitor-1 checkout_start /checkout
+event "$CID2" demo-visitor-2 page_view /products/night-repair
+event "$CID2" demo-visitor-2 page_view /collections/all
+CID3="$(click marco-night "$IG")"
+sleep 1
+event "$CID3" demo-visitor-3 page_view /products/night-repair
+event "$CID3" demo-visitor-3 product_view /products/night-repair
 conv() { curl -s -o /dev/null -X POST -H "$INGEST" -H "$JSON" "$BASE/api/v1/conversions" -d "$1"; }
 conv "{\"order_id\":\"demo-1001\",\"occurred_at\":\"$NOW\",\"revenue\":\"54.90\",\"currency\":\"USD\",\"click_id\":\"$CID1\",\"promo_codes\":[\"SARAH20\"]}"
 conv "{\"order_id\":\"demo-1002\",\"occurred_at\":\"$NOW\",\"revenue\":\"89.00\",\"currency\":\"USD\",\"promo_codes\":[\"MARCO15\"]}"
@@ -40,4 +57,4 @@ cost "{\"influencer\":\"sarah\",\"campaign\":\"summer-glow\",\"kind\":\"gifting\
 cost "{\"influencer\":\"marco\",\"campaign\":\"night-repair\",\"kind\":\"fee\",\"amount\":\"60.00\",\"currency\":\"USD\",\"incurred_on\":\"$TODAY\"}"
 cost "{\"influencer\":\"jade\",\"campaign\":\"night-repair\",\"kind\":\"production\",\"amount\":\"25.00\",\"currency\":\"USD\",\"incurred_on\":\"$TODAY\"}"
 curl -s -o /dev/null -X POST -H "$ADMIN" "$BASE/api/v1/attribution/run"
-echo "demo activity: clicks, 4 conversions, 4 costs and one attribution run recorded; see $BASE/dashboard"
+echo "demo activity: clicks, storefront events, 4 conversions, 4 costs and one attribution run recorded; see $BASE/dashboard"

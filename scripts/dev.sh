@@ -37,4 +37,6 @@ Dashboard: http://127.0.0.1:$PORT/dashboard (sign in with REPORTS_TOKEN from .de
 INFO
 # Demo traffic, conversions and costs once the worker answers (first run only).
 (bash scripts/demo-activity.sh "http://127.0.0.1:$PORT" || echo "demo activity failed (the worker still runs)") &
-exec bash scripts/wrangler.sh dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --test-scheduled
+# The demo shop's origin may send storefront events (/t.js).
+exec bash scripts/wrangler.sh dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --test-scheduled \
+  --var "SHOP_ORIGINS:${SHOP_ORIGINS:-https://shop.example.com}"
