@@ -8,14 +8,17 @@
 dev: setup
 	bash scripts/dev.sh
 
-## Everything CI runs: format, clippy (native and wasm32), native tests, e2e
-## (with fault injection), and the load/restart/queue tests at a reduced size.
+## Everything CI runs: format, clippy (native and wasm32, both workers), native
+## tests, e2e (with fault injection, and through the redirect worker), the
+## wasm size budgets, and the load/restart/queue tests at a reduced size.
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --all-features -- -D warnings
 	bash scripts/clippy-wasm.sh
+	bash scripts/clippy-wasm.sh --features redirect-only
 	cargo test
 	bash scripts/e2e.sh
+	bash scripts/wasm-budget.sh
 	CLICKS=3000 CONVERSIONS=300 bash scripts/load.sh
 
 ## Benchmarks, one table each, merged into bench/results.json: native core

@@ -3,6 +3,8 @@
 #!
 #! Usage:  bash scripts/build-wasm.sh [--force] [worker-build args...]
 #!   default args: --release           (wrangler.toml: [build] command = "bash scripts/build-wasm.sh")
+#!   --release --out-dir build-redirect -- --features redirect-only
+#!                                     the redirect worker (wrangler.redirect.toml)
 #!   --force                           rebuild even if build/ looks up to date
 #!   LINKCREDIT_FORCE_DEBIAN_WASM=1    build with Debian's toolchain (see scripts/wasm-env.sh)
 #!
@@ -30,10 +32,17 @@ for a in "$@"; do
   esac
 done
 [ "${#ARGS[@]}" -gt 0 ] || ARGS=(--release)
+# `--out-dir DIR` (worker-build's own option) builds into DIR instead of
+# build/: the redirect worker is `--out-dir build-redirect -- --features
+# redirect-only` (wrangler.redirect.toml).
+DIR=build
+for ((i = 0; i < ${#ARGS[@]}; i++)); do
+  [ "${ARGS[$i]}" = --out-dir ] && DIR="${ARGS[$((i + 1))]}"
+done
 
-OUT=build/index.js
-WASM=build/index_bg.wasm
-STAMP=build/.linkcredit-build
+OUT="$DIR/index.js"
+WASM="$DIR/index_bg.wasm"
+STAMP="$DIR/.linkcredit-build"
 
 print_sizes() {
   if [ -f "$WASM" ]; then
@@ -93,6 +102,11 @@ echo "build-wasm: ESBUILD_BIN=$ESBUILD_BIN"
 if [ "$LINKCREDIT_WASM_TOOLCHAIN" = debian ]; then
   echo "build-wasm: $(rustc --version) via $(command -v cargo), CARGO_UNSTABLE_BUILD_STD=$CARGO_UNSTABLE_BUILD_STD, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
 fi
+# The two workers share cargo's target directory (and its wasm output file):
+# one worker-build at a time.
+mkdir -p target
+exec 9>target/.build-wasm.lock
+flock 9
 T0=$(date +%s.%N)
 rm -f "$STAMP"
 worker-build "${ARGS[@]}"

@@ -469,6 +469,25 @@ mod tests {
         );
     }
 
+    /// The redirect worker reads the same vars: its config must not drift.
+    #[test]
+    fn the_redirect_worker_has_the_full_workers_vars() {
+        let full = include_str!("../wrangler.toml");
+        let redirect = include_str!("../wrangler.redirect.toml");
+        let section = |toml: &'static str, from: &str, to: &str| {
+            let s = &toml[toml.find(from).unwrap()..];
+            &s[..s.find(to).unwrap()]
+        };
+        assert_eq!(
+            section(full, "\n[vars]", "[[kv_namespaces]]"),
+            section(redirect, "\n[vars]", "[[kv_namespaces]]")
+        );
+        assert_eq!(
+            section(full, "compatibility_date", "\n"),
+            section(redirect, "compatibility_date", "\n")
+        );
+    }
+
     #[test]
     fn events_and_webhooks() {
         let c = from(&[]).unwrap();

@@ -48,7 +48,9 @@ try {
   check(bars > 0, `the revenue chart has bars (${bars})`);
   const tableRows = await page.locator("#models tbody tr").count();
   check(tableRows > 0, `the model comparison has rows (${tableRows})`);
-  for (const id of ["kpis", "revenue", "roi", "cpa", "models", "apps", "quality"]) {
+  const engaged = await page.locator("#engagement tbody tr").count();
+  check(engaged > 0, `the engagement table has rows (${engaged})`);
+  for (const id of ["kpis", "revenue", "roi", "cpa", "models", "apps", "quality", "engagement", "cohorts", "checks"]) {
     check(await page.locator(`#${id}`).isVisible(), `section #${id} is visible`);
   }
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -6,6 +6,11 @@
 //! `Result<Response, ApiError>`; [`http::error_response`] maps errors to
 //! statuses, so no bad input can ever surface as a 500.
 
+// The redirect worker (feature `redirect-only`) compiles the same modules
+// but reaches only the redirect path; the rest is dead there, and left out
+// of its wasm by the linker.
+#![cfg_attr(feature = "redirect-only", allow(dead_code, unused_imports))]
+
 mod admin;
 mod attrib;
 mod auth;
@@ -67,6 +72,27 @@ pub fn config(env: &Env) -> Config {
     })
 }
 
+/// The full worker's service binding, in the redirect worker's config.
+#[cfg(feature = "redirect-only")]
+pub const APP: &str = "APP";
+
+/// The redirect worker: links, codes and the health check here; every
+/// other request goes to the full worker, untouched.
+#[cfg(feature = "redirect-only")]
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let method = Method::parse(req.method().as_ref());
+    let path = req.path();
+    match route(method, &path) {
+        Route::Redirect(slug) => redirect::link(&req, &env, &ctx, slug, method).await,
+        Route::CodeRedirect(code) => redirect::code(&req, &env, &ctx, code, method).await,
+        Route::NotFound => redirect::not_found_page(),
+        Route::Health => Response::from_json(&serde_json::json!({"status": "ok"})),
+        _ => env.service(APP)?.fetch_request(req).await,
+    }
+}
+
+#[cfg(not(feature = "redirect-only"))]
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let method = Method::parse(req.method().as_ref());
@@ -122,6 +148,7 @@ pub const DELIVERY_CRON: &str = "* * * * *";
 
 /// The cron triggers: every minute, webhook deliveries; otherwise one
 /// bounded attribution run, housekeeping, link checks and deliveries.
+#[cfg(not(feature = "redirect-only"))]
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if event.cron() == DELIVERY_CRON {
@@ -152,6 +179,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 }
 
 /// The click queue's consumer (when a `CLICKS` queue is configured).
+#[cfg(not(feature = "redirect-only"))]
 #[event(queue)]
 async fn queue(batch: MessageBatch<ClickRow>, env: Env, _ctx: Context) -> Result<()> {
     clicks::consume(batch, &env).await
