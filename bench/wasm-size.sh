@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #! bench/wasm-size.sh — what the worker's wasm is made of (part of `make bench`).
 #! Prints the shipped sizes (build/index_bg.wasm, and the redirect worker's
-#! build-redirect/index_bg.wasm, raw and gzip -9), then
+#! build-redirect/index_bg.wasm, raw and gzip -9) and their compile times
+#! in V8 (bench/wasm_compile.mjs, headless Chromium), then
 #! builds the same release wasm with symbol names kept (profile
 #! `wasm-names`) and attributes its code to crates and functions with
 #! bench/wasm_size.py. Writes bench/wasm.json.
@@ -16,6 +17,9 @@ bash scripts/build-wasm.sh --release --out-dir build-redirect -- --features redi
   . scripts/wasm-env.sh
   cargo build -q --lib --target wasm32-unknown-unknown --profile wasm-names
 )
+# Compile time of each module in V8 (median of 15): what a cold start pays.
+node bench/wasm_compile.mjs build/index_bg.wasm build-redirect/index_bg.wasm >target/wasm-compile.json
+echo "compile (V8, median of 15): $(cat target/wasm-compile.json)"
 NAMED=target/wasm32-unknown-unknown/wasm-names/linkcredit.wasm
 python3 bench/wasm_size.py "$NAMED"
 python3 - "$NAMED" <<'PY'
@@ -26,5 +30,6 @@ detail = json.loads(subprocess.run([sys.executable, "bench/wasm_size.py", sys.ar
                                    capture_output=True, text=True, check=True).stdout)
 json.dump({"shipped_raw_bytes": len(shipped), "shipped_gzip_bytes": len(gzip.compress(shipped, 9)),
            "redirect_worker_raw_bytes": len(front), "redirect_worker_gzip_bytes": len(gzip.compress(front, 9)),
+           "compile": json.load(open("target/wasm-compile.json")),
            "named_build": detail}, open("bench/wasm.json", "w"), indent=1)
 PY
