@@ -589,20 +589,13 @@ pub async fn build_report_metered(
             .await?,
         )
     };
-    let costs: Vec<CostRow> = all_metered(
-        query!(
-            db,
-            "SELECT k.id, i.handle, c.slug AS campaign, k.kind, k.amount_minor, k.currency, k.incurred_day, k.note \
-             FROM costs k JOIN influencers i ON i.id = k.influencer_id LEFT JOIN campaigns c ON c.id = k.campaign_id \
-             WHERE k.incurred_day BETWEEN ?1 AND ?2",
-            p.from_day,
-            p.to_day
-        ),
-        "reading costs",
+    let costs = reporting_costs(
+        db,
+        Some((p.from_day, p.to_day)),
+        config.reporting_currency,
         rows_read,
     )
     .await?;
-    let rates = load_rates(db).await?;
     let engagement = engagement_inputs(db, p, config, &click_tags, rows_read).await?;
 
     let mut inputs = Inputs {
@@ -636,16 +629,7 @@ pub async fn build_report_metered(
             });
     }
     for c in &costs {
-        let Some(amount) = Currency::parse(&c.currency).ok().and_then(|cur| {
-            rates.to_reporting(
-                c.amount_minor,
-                cur,
-                c.incurred_day,
-                config.reporting_currency,
-            )
-        }) else {
-            continue; // listed in /api/v1/quality as missing_fx_rate
-        };
+        let amount = c.amount;
         inputs.total_cost += amount;
         if p.costs_split() {
             let key: Key = dims
@@ -654,7 +638,7 @@ pub async fn build_report_metered(
                     Dim::Influencer => Some(c.handle.clone()),
                     Dim::Campaign => c.campaign.clone(),
                     Dim::Channel => Some("influencer".to_owned()),
-                    d => d.bucket(c.incurred_day),
+                    d => d.bucket(c.day),
                 })
                 .collect();
             *inputs.costs.entry(key).or_default() += amount;
@@ -744,6 +728,61 @@ async fn engagement_inputs(
             .push(int(row, "dt"));
     }
     Ok(out)
+}
+
+/// A cost in the reporting currency.
+pub struct ReportingCost {
+    pub handle: String,
+    pub campaign: Option<String>,
+    pub day: i64,
+    pub amount: i64,
+}
+
+/// The costs of the days `from..=to` (every day: `None`), each converted
+/// at its day's rate. A cost without a rate is left out (`/api/v1/quality`
+/// lists it as `missing_fx_rate`).
+pub async fn reporting_costs(
+    db: &D1Database,
+    days: Option<(i64, i64)>,
+    currency: Currency,
+    rows_read: &mut usize,
+) -> Result<Vec<ReportingCost>> {
+    row! {
+        struct Booked {
+            handle: String,
+            campaign: Option<String>,
+            amount_minor: i64,
+            currency: String,
+            incurred_day: i64,
+        }
+    }
+    let (from, to) = days.unzip();
+    let booked: Vec<Booked> = all_metered(
+        query!(
+            db,
+            "SELECT i.handle, c.slug AS campaign, k.amount_minor, k.currency, k.incurred_day \
+             FROM costs k JOIN influencers i ON i.id = k.influencer_id LEFT JOIN campaigns c ON c.id = k.campaign_id \
+             WHERE ?1 IS NULL OR k.incurred_day BETWEEN ?1 AND ?2",
+            from,
+            to
+        ),
+        "reading costs",
+        rows_read,
+    )
+    .await?;
+    let rates = load_rates(db).await?;
+    Ok(booked
+        .into_iter()
+        .filter_map(|c| {
+            let cur = Currency::parse(&c.currency).ok()?;
+            Some(ReportingCost {
+                amount: rates.to_reporting(c.amount_minor, cur, c.incurred_day, currency)?,
+                handle: c.handle,
+                campaign: c.campaign,
+                day: c.incurred_day,
+            })
+        })
+        .collect())
 }
 
 /// Lifetime value by acquisition source ([`crate::ltv`]): one query over

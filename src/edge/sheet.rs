@@ -3,7 +3,7 @@
 //! spreadsheet export (`GET /api/v1/export/links.csv`, built by
 //! [`crate::export`]).
 
-use super::reports::load_rates;
+use super::reports::reporting_costs;
 use super::rows::{query, row};
 use super::store::{self, all, stmt};
 use crate::bulk::BULK_MAX;
@@ -33,14 +33,6 @@ row! {
         checked_at: Option<i64>,
         check_ok: Option<i64>,
         check_reasons: Option<String>,
-    }
-
-    struct CostRow {
-        handle: String,
-        campaign: Option<String>,
-        amount_minor: i64,
-        currency: String,
-        incurred_day: i64,
     }
 }
 
@@ -147,24 +139,10 @@ pub async fn links_csv(db: &D1Database, config: &Config, origin: &str) -> Result
         "reading link metrics",
     )
     .await?;
-    let costs: Vec<CostRow> = all(
-        Ok(query!(
-            db,
-            "SELECT i.handle, c.slug AS campaign, k.amount_minor, k.currency, k.incurred_day \
-             FROM costs k JOIN influencers i ON i.id = k.influencer_id LEFT JOIN campaigns c ON c.id = k.campaign_id"
-        )),
-        "reading costs",
-    )
-    .await?;
-    let rates = load_rates(db).await?;
-    let costs: Vec<(String, Option<String>, i64)> = costs
+    let costs: Vec<(String, Option<String>, i64)> = reporting_costs(db, None, currency, &mut 0)
+        .await?
         .into_iter()
-        .filter_map(|c| {
-            let amount = Currency::parse(&c.currency).ok().and_then(|cur| {
-                rates.to_reporting(c.amount_minor, cur, c.incurred_day, currency)
-            })?;
-            Some((c.handle, c.campaign, amount))
-        })
+        .map(|c| (c.handle, c.campaign, c.amount))
         .collect();
     let pairs: Vec<(String, String)> = links
         .iter()

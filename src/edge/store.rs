@@ -325,57 +325,79 @@ fn to_record(row: LinkRow) -> Result<LinkRecord> {
     LinkRecord::try_from(row).map_err(unavailable("corrupt link row"))
 }
 
+/// The profile's columns, in the order of [`profile_args`].
+const PROFILE_COLUMNS: [&str; 10] = [
+    "name",
+    "platform",
+    "follower_count",
+    "niche",
+    "contact_email",
+    "base_fee_minor",
+    "bonus_minor",
+    "revenue_share_bp",
+    "contract_start",
+    "contract_end",
+];
+
+/// A profile as statement arguments, in [`PROFILE_COLUMNS`] order: the
+/// insert and the update bind the same list.
+fn profile_args(p: &Profile) -> [wasm_bindgen::JsValue; 10] {
+    use super::rows::Param;
+    [
+        p.name.as_deref().js(),
+        p.platform.map(Platform::as_str).js(),
+        p.follower_count.map(|f| f as i64).js(),
+        p.niche.as_ref().map(UtmValue::as_str).js(),
+        p.contact_email.as_deref().js(),
+        p.contract.base_fee.as_ref().map(|m| m.minor).js(),
+        p.contract
+            .bonus_per_conversion
+            .as_ref()
+            .map(|m| m.minor)
+            .js(),
+        p.contract.revenue_share_bp.js(),
+        p.contract.start.js(),
+        p.contract.end.js(),
+    ]
+}
+
+/// `?{from}, ?{from+1}, ...`, one per profile column.
+fn profile_slots(from: usize) -> Vec<String> {
+    (from..from + PROFILE_COLUMNS.len())
+        .map(|n| format!("?{n}"))
+        .collect()
+}
+
 /// Inserts an influencer; `false` when the handle is taken.
 pub async fn insert_influencer(db: &D1Database, i: &NewInfluencer, now: Millis) -> Result<bool> {
-    let p = &i.profile;
-    let row: Option<IdRow> = first(
-        query!(
-            db,
-            "INSERT INTO influencers (handle, name, platform, created_at, follower_count, niche, contact_email, \
-                                      base_fee_minor, bonus_minor, revenue_share_bp, contract_start, contract_end) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(handle) DO NOTHING RETURNING id",
-            i.handle.as_str(),
-            p.name.as_deref(),
-            p.platform.map(Platform::as_str),
-            now,
-            p.follower_count.map(|f| f as i64),
-            p.niche.as_ref().map(UtmValue::as_str),
-            p.contact_email.as_deref(),
-            p.contract.base_fee.as_ref().map(|m| m.minor),
-            p.contract.bonus_per_conversion.as_ref().map(|m| m.minor),
-            p.contract.revenue_share_bp,
-            p.contract.start,
-            p.contract.end
-        ),
-        "inserting influencer",
-    )
-    .await?;
+    use super::rows::Param;
+    let sql = format!(
+        "INSERT INTO influencers (handle, created_at, {}) VALUES (?1, ?2, {}) \
+         ON CONFLICT(handle) DO NOTHING RETURNING id",
+        PROFILE_COLUMNS.join(", "),
+        profile_slots(3).join(", ")
+    );
+    let mut args = vec![i.handle.as_str().js(), now.js()];
+    args.extend(profile_args(&i.profile));
+    let row: Option<IdRow> = first(db.prepare(&sql).bind(&args), "inserting influencer").await?;
     Ok(row.is_some())
 }
 
 /// Writes an influencer's profile back.
 pub async fn update_influencer(db: &D1Database, handle: &Handle, p: &Profile) -> Result<()> {
-    run(
-        query!(
-            db,
-            "UPDATE influencers SET name = ?2, platform = ?3, follower_count = ?4, niche = ?5, contact_email = ?6, \
-                 base_fee_minor = ?7, bonus_minor = ?8, revenue_share_bp = ?9, contract_start = ?10, contract_end = ?11 \
-             WHERE handle = ?1",
-            handle.as_str(),
-            p.name.as_deref(),
-            p.platform.map(Platform::as_str),
-            p.follower_count.map(|f| f as i64),
-            p.niche.as_ref().map(UtmValue::as_str),
-            p.contact_email.as_deref(),
-            p.contract.base_fee.as_ref().map(|m| m.minor),
-            p.contract.bonus_per_conversion.as_ref().map(|m| m.minor),
-            p.contract.revenue_share_bp,
-            p.contract.start,
-            p.contract.end
-        ),
-        "updating influencer",
-    )
-    .await
+    use super::rows::Param;
+    let sets: Vec<String> = PROFILE_COLUMNS
+        .iter()
+        .zip(profile_slots(2))
+        .map(|(c, slot)| format!("{c} = {slot}"))
+        .collect();
+    let sql = format!(
+        "UPDATE influencers SET {} WHERE handle = ?1",
+        sets.join(", ")
+    );
+    let mut args = vec![handle.as_str().js()];
+    args.extend(profile_args(p));
+    run(db.prepare(&sql).bind(&args), "updating influencer").await
 }
 
 /// One influencer: its profile and creation time.
