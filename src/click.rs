@@ -103,6 +103,8 @@ pub struct Click {
     pub rule: Option<String>,
     /// The A/B variant the visitor was given, if the link has variants.
     pub variant: Option<String>,
+    /// Ad-platform click ids from the link's URL ([`crate::adclick`]).
+    pub ad_click_ids: Option<String>,
 }
 
 /// Everything about a visit except the request headers.
@@ -119,6 +121,9 @@ pub struct Visit {
     pub trigger: Trigger,
     pub rule: Option<String>,
     pub variant: Option<String>,
+    /// Ad-platform click ids as JSON text; the shell passes them only when
+    /// the visit may use the cookie.
+    pub ad_click_ids: Option<String>,
 }
 
 impl Click {
@@ -148,6 +153,7 @@ impl Click {
             trigger: visit.trigger,
             rule: visit.rule,
             variant: visit.variant,
+            ad_click_ids: visit.ad_click_ids,
         }
     }
 }
@@ -314,6 +320,7 @@ mod tests {
             trigger: Trigger::Qr,
             rule: Some("ios".into()),
             variant: None,
+            ad_click_ids: Some(r#"{"fbclid":"Iw1"}"#.into()),
         }
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 /// The columns of one click row, in binding order.
-pub const CLICK_COLUMNS: [&str; 17] = [
+pub const CLICK_COLUMNS: [&str; 18] = [
     "id",
     "link_id",
     "ts",
@@ -32,6 +32,7 @@ pub const CLICK_COLUMNS: [&str; 17] = [
     "trigger",
     "rule",
     "variant",
+    "ad_click_ids",
 ];
 
 /// D1 binds at most this many parameters in one statement.
@@ -65,6 +66,10 @@ pub struct ClickRow {
     pub rule: Option<String>,
     #[serde(default)]
     pub variant: Option<String>,
+    /// Ad-platform click ids from the link's URL, as JSON text
+    /// ([`crate::adclick`]).
+    #[serde(default)]
+    pub ad_click_ids: Option<String>,
 }
 
 fn link_trigger() -> String {
@@ -91,6 +96,7 @@ impl From<&Click> for ClickRow {
             trigger: c.trigger.as_str().to_owned(),
             rule: c.rule.clone(),
             variant: c.variant.clone(),
+            ad_click_ids: c.ad_click_ids.clone(),
         }
     }
 }
@@ -128,6 +134,7 @@ impl ClickRow {
             Param::Text(&self.trigger),
             text(&self.rule),
             text(&self.variant),
+            text(&self.ad_click_ids),
         ]
     }
 }
@@ -221,6 +228,7 @@ mod tests {
             trigger: "qr".into(),
             rule: None,
             variant: Some("b".into()),
+            ad_click_ids: Some(r#"{"fbclid":"Iw1"}"#.into()),
         }
     }
 
@@ -229,8 +237,8 @@ mod tests {
         assert_eq!(ROWS_PER_STATEMENT, 5);
         assert!(ROWS_PER_STATEMENT * CLICK_COLUMNS.len() <= MAX_BOUND_PARAMS);
         let sql = insert_sql(ROWS_PER_STATEMENT);
-        assert!(sql.contains("?85)"), "{sql}");
-        assert!(!sql.contains("?86"), "{sql}");
+        assert!(sql.contains("?90)"), "{sql}");
+        assert!(!sql.contains("?91"), "{sql}");
     }
 
     #[test]
@@ -239,12 +247,12 @@ mod tests {
         check(
             1,
             "INSERT INTO clicks (id, link_id, ts, visitor_id, ua_family, country, referer_host, app, os, \
-             device_class, is_bot, bot_name, via, code, trigger, rule, variant) VALUES (?1, ?2, ?3, ?4, ?5, \
-             ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT(id) DO NOTHING",
+             device_class, is_bot, bot_name, via, code, trigger, rule, variant, ad_click_ids) VALUES (?1, ?2, \
+             ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT(id) DO NOTHING",
         );
         let two = insert_sql(2);
-        assert!(two.contains("?17), (?18, ?19,"), "{two}");
-        assert!(two.ends_with("?34) ON CONFLICT(id) DO NOTHING"), "{two}");
+        assert!(two.contains("?18), (?19, ?20,"), "{two}");
+        assert!(two.ends_with("?36) ON CONFLICT(id) DO NOTHING"), "{two}");
     }
 
     #[test]

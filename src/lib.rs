@@ -9,6 +9,7 @@
 //! * the **edge shell**, [`edge`], compiled only for `wasm32`. It parses
 //!   requests, calls the core, and reads and writes KV and D1.
 
+pub mod adclick;
 pub mod attribution;
 pub mod bulk;
 pub mod click;

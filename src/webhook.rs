@@ -495,6 +495,10 @@ pub struct AttributedConversion {
     pub email_sha256: Option<String>,
     /// Any number of lines per model, in the order they are to be listed.
     pub credits: Vec<CreditLine>,
+    /// The converting click's ad-platform click ids
+    /// ([`crate::adclick::parse`]) and time (for Meta's `fbc`).
+    pub ad_click_ids: serde_json::Map<String, serde_json::Value>,
+    pub click_at: Option<Millis>,
 }
 
 /// A refund of a stored conversion, for `conversion.refunded`.
@@ -585,6 +589,8 @@ struct PurchaseData<'a> {
     currency: &'a str,
     click_id: Option<&'a str>,
     hashed_email: Option<&'a str>,
+    ad_click_ids: &'a serde_json::Map<String, serde_json::Value>,
+    fbc: Option<String>,
     credit: BTreeMap<Model, Vec<LineData<'a>>>,
 }
 
@@ -602,7 +608,8 @@ struct LineData<'a> {
 /// The `conversion.attributed` body. `data` is
 /// `{"event_name":"Purchase","event_time":<unix secs of occurred_at>,
 /// "event_id":<order_id>,"order_id","value":"12.34","currency":"USD",
-/// "click_id"|null,"hashed_email"|null,"credit":{"<model>":[{"channel",
+/// "click_id"|null,"hashed_email"|null,"ad_click_ids":{"fbclid":..},
+/// "fbc":"fb.1.<click ms>.<fbclid>"|null,"credit":{"<model>":[{"channel",
 /// "influencer","campaign","link","code","revenue":"6.17","share":0.5}]}}`:
 /// `event_id` is the order id so an ad platform de-duplicates it against
 /// its own pixel; `credit` has one key per model present in `c.credits`, in
@@ -629,6 +636,13 @@ pub fn conversion_attributed(id: &str, now: Millis, c: &AttributedConversion) ->
         currency: c.currency.as_str(),
         click_id: c.click_id.as_deref(),
         hashed_email: c.email_sha256.as_deref(),
+        ad_click_ids: &c.ad_click_ids,
+        fbc: c
+            .ad_click_ids
+            .get("fbclid")
+            .and_then(serde_json::Value::as_str)
+            .zip(c.click_at)
+            .map(|(id, at)| crate::adclick::fbc(at, id)),
         credit,
     };
     envelope(id, EventKind::ConversionAttributed, now, data)
@@ -1179,6 +1193,8 @@ mod tests {
             currency: usd(),
             click_id: Some("c_abc".into()),
             email_sha256: Some("ab".repeat(32)),
+            ad_click_ids: crate::adclick::parse(Some(r#"{"fbclid":"IwAR1","ttclid":"t.2"}"#)),
+            click_at: Some(1_767_224_000_123),
             credits: vec![
                 first,
                 line(Model::LastTouch, "tiktok", 1234, 1_000_000),
@@ -1209,6 +1225,8 @@ mod tests {
                 "currency": "USD",
                 "click_id": "c_abc",
                 "hashed_email": "ab".repeat(32),
+                "ad_click_ids": {"fbclid": "IwAR1", "ttclid": "t.2"},
+                "fbc": "fb.1.1767224000123.IwAR1",
                 "credit": {
                     "first_touch": [{"channel": "instagram", "influencer": null, "campaign": null,
                         "link": null, "code": null, "revenue": "12.34", "share": 1}],
@@ -1240,6 +1258,8 @@ mod tests {
             currency: Currency::parse("JPY").unwrap(),
             click_id: None,
             email_sha256: None,
+            ad_click_ids: serde_json::Map::new(),
+            click_at: None,
             credits: vec![
                 line(Model::DataDriven, "x", 411, 333_333),
                 line(Model::DataDriven, "y", 411, 333_333),
@@ -1253,6 +1273,8 @@ mod tests {
         assert_eq!(v["data"]["currency"], "JPY");
         assert_eq!(v["data"]["click_id"], Value::Null);
         assert_eq!(v["data"]["hashed_email"], Value::Null);
+        assert_eq!(v["data"]["ad_click_ids"], json!({}));
+        assert_eq!(v["data"]["fbc"], Value::Null);
         let credit = v["data"]["credit"].as_object().unwrap();
         assert_eq!(credit.keys().collect::<Vec<_>>(), vec!["data_driven"]);
         let lines = credit["data_driven"].as_array().unwrap();

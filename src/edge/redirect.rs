@@ -159,6 +159,7 @@ fn visit(
 
     // Without consent (privacy::tracking), the cookie is neither read nor
     // set: the visitor is the day's anonymous id.
+    let tracked = pre.anonymous.is_none();
     let cookie = match pre.anonymous {
         Some(_) => None,
         None => headers.get("Cookie")?,
@@ -227,6 +228,13 @@ fn visit(
             trigger: Trigger::from_query(url.query()),
             rule: rule.map(str::to_owned),
             variant: variant.map(str::to_owned),
+            // They identify the click to the ad platform: kept only when
+            // the visit may use the cookie, and never for bots.
+            ad_click_ids: if tracked && !is_bot {
+                crate::adclick::from_query(url.query())
+            } else {
+                None
+            },
         },
         &info,
         &facts,

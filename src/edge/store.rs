@@ -1193,7 +1193,7 @@ pub async fn erase_person(
         writes.push(stmt(
             query!(
                 db,
-                "UPDATE clicks SET visitor_id = ?2 WHERE visitor_id = ?1",
+                "UPDATE clicks SET visitor_id = ?2, ad_click_ids = NULL WHERE visitor_id = ?1",
                 v,
                 fresh_visitor()
             ),

@@ -117,6 +117,13 @@ row! {
         code: Option<String>,
         revenue_minor: i64,
         conversion_micros: i64,
+        touchpoint_key: String,
+    }
+
+    struct ClickAdRow {
+        id: String,
+        ts: i64,
+        ad_click_ids: Option<String>,
     }
 }
 
@@ -452,15 +459,37 @@ pub async fn export(db: &D1Database, now: Millis) -> Result<usize> {
     let credits: Vec<CreditRow> = all(
         query!(
             db,
-            "SELECT conversion_id, model, channel, influencer, campaign, link, code, revenue_minor, conversion_micros \
-             FROM credits WHERE conversion_id IN (SELECT value FROM json_each(?1)) ORDER BY conversion_id, model, position",
+            "SELECT conversion_id, model, channel, influencer, campaign, link, code, revenue_minor, conversion_micros, \
+                    touchpoint_key FROM credits WHERE conversion_id IN (SELECT value FROM json_each(?1)) ORDER BY conversion_id, model, position",
             json_text(&ids)
         ),
         "reading credits to export",
     )
     .await?;
+    // The converting click: the order's own click id, else its last-touch
+    // click. Its ad-platform click ids go out with the conversion.
+    let click_of = |c: &UnexportedRow| -> Option<String> {
+        c.click_id.clone().or_else(|| {
+            credits
+                .iter()
+                .find(|k| k.conversion_id == c.id && k.model == Model::LastTouch.as_str())
+                .and_then(|k| k.touchpoint_key.strip_prefix("click:"))
+                .map(str::to_owned)
+        })
+    };
+    let click_ids: Vec<String> = pending.iter().filter_map(click_of).collect();
+    let clicks: Vec<ClickAdRow> = all(
+        query!(
+            db,
+            "SELECT id, ts, ad_click_ids FROM clicks WHERE id IN (SELECT value FROM json_each(?1))",
+            json_text(&click_ids)
+        ),
+        "reading converting clicks",
+    )
+    .await?;
     let mut writes = Vec::with_capacity(pending.len() + 1);
     for c in &pending {
+        let click = click_of(c).and_then(|id| clicks.iter().find(|k| k.id == id));
         let Ok(currency) = Currency::parse(&c.currency) else {
             continue;
         };
@@ -488,6 +517,8 @@ pub async fn export(db: &D1Database, now: Millis) -> Result<usize> {
             click_id: c.click_id.clone(),
             email_sha256: c.email_sha256.clone(),
             credits: lines,
+            ad_click_ids: crate::adclick::parse(click.and_then(|k| k.ad_click_ids.as_deref())),
+            click_at: click.map(|k| k.ts),
         };
         let key = format!("conversion.attributed:{}", c.order_id);
         let payload = webhook::conversion_attributed(&event_id(&key), now, &conversion);

@@ -126,6 +126,34 @@ fn eu_visitors_get_no_cookie_without_consent_and_uniques_still_count() {
 }
 
 #[test]
+fn ad_platform_click_ids_are_kept_only_with_consent() {
+    let link = link_to("https://shop.example/p", json!({}));
+    let slug = link["slug"].as_str().unwrap();
+    let path = format!("{slug}?fbclid=IwAR_us.1&ttclid=t-2&gclid=a%20b&other=x");
+    // Nothing of the query reaches the Location.
+    let r = get(&format!("/{path}"), &[("User-Agent", UA)]);
+    let location = r.header("location").unwrap();
+    assert!(
+        !location.contains("fbclid") && !location.contains("other=x"),
+        "{location}"
+    );
+    let us = query_param(location, "lc_cid").unwrap();
+    let (eu, _) = visit(&path, &[("User-Agent", UA), EU]);
+    let (eu_consent, _) = visit(&format!("{path}&consent=1"), &[("User-Agent", UA), EU]);
+    assert_eq!(stats_eventually(slug, 3)["clicks"], 3);
+    let stored: std::collections::HashMap<String, Value> = d1(&format!(
+        "SELECT c.id, c.ad_click_ids FROM clicks c JOIN links l ON l.id = c.link_id WHERE l.slug = '{slug}'"
+    ))
+    .into_iter()
+    .map(|r| (r["id"].as_str().unwrap().to_owned(), r["ad_click_ids"].clone()))
+    .collect();
+    let both = json!(r#"{"fbclid":"IwAR_us.1","ttclid":"t-2"}"#);
+    assert_eq!(stored[&us], both, "{stored:?}");
+    assert_eq!(stored[&eu], Value::Null, "no consent: not kept");
+    assert_eq!(stored[&eu_consent], both);
+}
+
+#[test]
 fn do_not_track_and_gpc_are_honoured_when_configured() {
     check_anonymous_visits(&[("DNT", "1")]);
     check_anonymous_visits(&[("Sec-GPC", "1")]);

@@ -109,9 +109,12 @@ fn conversions_are_delivered_signed_after_two_failures_and_replayed() {
         link["influencer"].as_str().unwrap(),
         link["campaign"].as_str().unwrap(),
     );
-    let r = get(&format!("/{slug}"), &[("User-Agent", UA)]);
+    // Instagram appends its click id to the link it opens.
+    let r = get(&format!("/{slug}?fbclid=IwAR_e2e.1"), &[("User-Agent", UA)]);
     let cid = query_param(r.header("location").unwrap(), "lc_cid").unwrap();
-    assert_eq!(stats_eventually(slug, 1)["clicks"], 1);
+    let stats = stats_eventually(slug, 1);
+    let click_at =
+        linkcredit::time::parse_rfc3339(stats["last_click_at"].as_str().unwrap()).unwrap();
     let order = unique("hook-order");
     let occurred = now_ms();
     let email = "ab".repeat(32);
@@ -157,6 +160,8 @@ fn conversions_are_delivered_signed_after_two_failures_and_replayed() {
     assert_eq!(data["currency"], "USD");
     assert_eq!(data["click_id"], cid.as_str());
     assert_eq!(data["hashed_email"], email.as_str());
+    assert_eq!(data["ad_click_ids"], json!({"fbclid": "IwAR_e2e.1"}));
+    assert_eq!(data["fbc"], format!("fb.1.{click_at}.IwAR_e2e.1"));
     for model in [
         "first_touch",
         "last_touch",
