@@ -5,15 +5,16 @@
 //! `Origin` must be a configured shop (403), the body is capped (413) and
 //! must be JSON (as `text/plain`, what `sendBeacon` sends for a string, or
 //! `application/json`; 415), bots and honoured privacy signals are dropped
-//! (202, nothing stored), and each visitor may store `EVENTS_PER_MINUTE`
-//! events a minute (429). The rate limit and the visit are decided by the
+//! (202, nothing stored), each network (IP prefix) may send 20 visitors'
+//! worth of events a minute to an isolate, and each visitor may store
+//! `EVENTS_PER_MINUTE` events a minute (429). The rate limit and the visit are decided by the
 //! `INSERT` itself, so they hold across isolates.
 
 use super::http::{self, read_body, unavailable};
 use super::rows::query;
 use super::store::out;
 use super::{config, now, random};
-use crate::engagement::{Event, EventInput, VISIT_GAP};
+use crate::engagement::{Event, EventInput, NetworkLimiter, NETWORK_FACTOR, VISIT_GAP};
 use crate::error::ApiError;
 use crate::ids::{ClickId, ID_BYTES};
 use crate::input::JsonObject;
@@ -74,6 +75,7 @@ pub async fn track(mut req: Request, env: &Env) -> worker::Result<Response> {
     let origin = header(&req, "Origin").unwrap_or_default();
     let outcome = async {
         allowed_origin(&req, env)?;
+        network_guard(&req, env)?;
         let event = read_event(&mut req).await?;
         if let Some(reason) = dropped(&req, env) {
             return http::json(202, &json!({"status": "dropped", "reason": reason}));
@@ -114,6 +116,32 @@ async fn read_event(req: &mut Request) -> Result<Event> {
         occurred_at: body.value("occurred_at").cloned(),
     };
     Event::parse(input, now())
+}
+
+/// The per-network flood guard ([`NetworkLimiter`]): `NETWORK_FACTOR`
+/// visitors' worth of events per IP prefix and minute, in this isolate.
+fn network_guard(req: &Request, env: &Env) -> Result<()> {
+    thread_local! {
+        static LIMITER: std::cell::RefCell<Option<NetworkLimiter>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let ip = header(req, "CF-Connecting-IP").unwrap_or_default();
+    let Some(network) = crate::privacy::ip_prefix(&ip) else {
+        return Ok(());
+    };
+    let per_minute = config(env).events_per_minute.saturating_mul(NETWORK_FACTOR);
+    let allowed = LIMITER.with(|l| {
+        l.borrow_mut()
+            .get_or_insert_with(|| NetworkLimiter::new(per_minute, 10_000))
+            .allow(&network, now())
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::RateLimited {
+            retry_after_secs: 60,
+        })
+    }
 }
 
 /// Why an event is not stored, when it is not: a bot, or a privacy signal

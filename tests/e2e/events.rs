@@ -174,6 +174,46 @@ fn each_visitor_may_send_thirty_events_a_minute() {
     );
 }
 
+#[test]
+fn a_network_may_send_twenty_visitors_worth_a_minute() {
+    // Inventing visitor ids does not get past the per-network guard: 600
+    // events (20 × 30) per IP prefix and minute. It counts before the body
+    // is read, so these bodies (invalid, nothing stored) count too.
+    let from = |ip: &str| {
+        request_once(
+            "POST",
+            "/api/v1/events",
+            &[
+                ("Content-Type", "text/plain"),
+                ("Origin", SHOP),
+                ("User-Agent", UA),
+                ("CF-Connecting-IP", ip),
+            ],
+            Some(b"{}"),
+        )
+    };
+    let minute = || now_ms() / 60_000;
+    let start = minute();
+    let mut sent = 0;
+    let limited = loop {
+        let r = from("203.0.113.9");
+        sent += 1;
+        if r.status == 429 || sent > 1300 {
+            break r;
+        }
+        assert_eq!(r.status, 400, "{}", r.body);
+    };
+    limited.assert_error(429, "rate_limited", None);
+    // The same /24, another host: the same network.
+    let same_network = from("203.0.113.200");
+    if minute() == start {
+        assert_eq!(sent, 601, "the 601st of the minute");
+        same_network.assert_error(429, "rate_limited", None);
+    }
+    // Another network is not limited.
+    assert_eq!(from("198.51.100.4").status, 400);
+}
+
 /// Today's report row of one link.
 fn link_row(slug: &str) -> Value {
     let day = linkcredit::time::format_date(now_ms() / 86_400_000);
