@@ -576,7 +576,7 @@ async fn attribute(
     let marks: Vec<_> = pending
         .iter()
         .zip(&paths)
-        .map(|(p, path)| json!({"id": p.id, "path": path}))
+        .map(|(p, path)| json!({"id": p.id, "path": path, "reporting": p.reporting_minor}))
         .collect();
     for chunk in marks.chunks(ROWS_PER_STATEMENT) {
         writes.push(stmt(
@@ -584,7 +584,9 @@ async fn attribute(
                 db,
                 "UPDATE conversions SET attributed_at = ?2, dirty = 0, \
                         path = (SELECT json_extract(value, '$.path') FROM json_each(?1) \
-                                WHERE json_extract(value, '$.id') = conversions.id) \
+                                WHERE json_extract(value, '$.id') = conversions.id), \
+                        reporting_minor = (SELECT json_extract(value, '$.reporting') FROM json_each(?1) \
+                                           WHERE json_extract(value, '$.id') = conversions.id) \
                  WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))",
                 json_text(&chunk),
                 now

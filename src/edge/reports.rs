@@ -788,8 +788,8 @@ pub async fn reporting_costs(
 /// Lifetime value by acquisition source ([`crate::ltv`]): one query over
 /// the conversions, their credits and (for tiers) the roster. An order's
 /// revenue is its credited revenue in the reporting currency (net of
-/// refunds); an order no model credited counts its net revenue when it is
-/// in the reporting currency.
+/// refunds); an order no model credited counts its net revenue as its last
+/// attribution run converted it (`conversions.reporting_minor`).
 async fn ltv(db: &D1Database, p: &LtvParams, config: &Config) -> Result<serde_json::Value> {
     row! {
         struct LtvRow {
@@ -820,6 +820,7 @@ async fn ltv(db: &D1Database, p: &LtvParams, config: &Config) -> Result<serde_js
                           COALESCE('c:' || c.customer_id, 'e:' || c.email_sha256, 'v:' || c.visitor_id) AS customer, \
                           COALESCE((SELECT SUM(reporting_minor) FROM credits k \
                                      WHERE k.conversion_id = c.id AND k.model = ?1), \
+                                   c.reporting_minor, \
                                    CASE WHEN c.currency = ?4 THEN c.revenue_minor - c.refunded_minor END, 0) AS revenue \
                      FROM conversions c \
                     WHERE c.attributed_at IS NOT NULL AND COALESCE(c.customer_id, c.email_sha256, c.visitor_id) IS NOT NULL), \

@@ -22,8 +22,9 @@ fn click_at(slug: &str, ts: i64) -> String {
 }
 
 fn order(id: &str, at: i64, revenue: &str, customer: &str, click: Option<&str>) {
+    let (revenue, currency) = revenue.split_once(' ').unwrap_or((revenue, "USD"));
     let mut body = json!({"order_id": id, "occurred_at": linkcredit::time::format_rfc3339(at),
-                          "revenue": revenue, "currency": "USD", "customer_id": customer});
+                          "revenue": revenue, "currency": currency, "customer_id": customer});
     if let Some(c) = click {
         body["click_id"] = json!(c);
     }
@@ -63,6 +64,16 @@ fn lifetime_value_by_acquisition_source() {
     order(&c("a1-3"), t - 10 * DAY, "30.00", &c("ca1"), None);
     let k = click_at(sa, t - 150 * DAY - 3_600_000);
     order(&c("a2-1"), t - 150 * DAY, "80.00", &c("ca2"), Some(&k));
+    // ca2's repeat order, 80 days later, in pounds: no touchpoint in its
+    // window, so no model credits it; it counts at the day's rate (1.25).
+    let r = admin(
+        "PUT",
+        "/api/v1/fx",
+        Some(json!({"currency": "GBP", "rate_to_reporting": "1.25",
+                    "valid_from": linkcredit::time::format_date((t - 400 * DAY) / DAY)})),
+    );
+    assert!(r.status == 200 || r.status == 201, "{}", r.body);
+    order(&c("a2-2"), t - 70 * DAY, "16.00 GBP", &c("ca2"), None);
     let k = click_at(sb, t - 120 * DAY - 3_600_000);
     order(&c("b1-1"), t - 120 * DAY, "60.00", &c("cb1"), Some(&k));
     order(&c("b1-2"), t - 100 * DAY, "60.00", &c("cb1"), None);
@@ -78,7 +89,7 @@ fn lifetime_value_by_acquisition_source() {
 
     // Attribution until every order is attributed.
     let orders: Vec<String> = [
-        "a1-1", "a1-2", "a1-3", "a2-1", "b1-1", "b1-2", "e1-1", "n-1",
+        "a1-1", "a1-2", "a1-3", "a2-1", "a2-2", "b1-1", "b1-2", "e1-1", "n-1",
     ]
     .iter()
     .map(|n| c(n))
@@ -103,8 +114,9 @@ fn lifetime_value_by_acquisition_source() {
             .cloned()
             .unwrap_or(Value::Null)
     };
-    // A: ca1 (2 orders within 90 days: 150.00) and ca2 (80.00); cnew is
-    // too recent. B: cb1 (2 orders, 120.00).
+    // A: ca1 (2 orders within 90 days: 150.00) and ca2 (80.00 and the
+    // uncredited 16.00 GBP = 20.00: 100.00); cnew is too recent. B: cb1
+    // (2 orders, 120.00).
     let ra = row(a);
     assert_eq!(
         (
@@ -113,7 +125,7 @@ fn lifetime_value_by_acquisition_source() {
             &ra["orders_per_customer"],
             &ra["revenue_per_customer"]
         ),
-        (&json!(2.0), &json!(0.5), &json!(1.5), &json!("115.00")),
+        (&json!(2.0), &json!(1.0), &json!(2.0), &json!("125.00")),
         "{v}"
     );
     let rb = row(b);
