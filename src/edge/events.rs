@@ -93,18 +93,11 @@ pub async fn track(mut req: Request, env: &Env) -> worker::Result<Response> {
 }
 
 async fn read_event(req: &mut Request) -> Result<Event> {
-    let content_type = header(req, "Content-Type").unwrap_or_default();
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if media != "text/plain" && media != "application/json" {
-        return Err(ApiError::UnsupportedMediaType {
-            expected: "text/plain or application/json",
-        });
-    }
+    http::require_media(
+        req,
+        &["text/plain", "application/json"],
+        "text/plain or application/json",
+    )?;
     let body = JsonObject::parse(&read_body(req, MAX_EVENT_BYTES).await?)?;
     body.deny_unknown(&["type", "visitor_id", "click_id", "url", "occurred_at"])?;
     let text = |field: &str| body.opt_str(field).map(|v| v.map(str::to_owned));

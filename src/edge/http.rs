@@ -59,8 +59,14 @@ pub fn unavailable<E: std::fmt::Display>(context: &'static str) -> impl Fn(E) ->
     }
 }
 
-/// Reads a JSON object body: `application/json`, at most 64 KiB.
-pub async fn read_json(req: &mut Request) -> Result<JsonObject, ApiError> {
+/// Refuses (415, naming `expected`) a body whose media type (the
+/// `Content-Type` before its parameters, in any letter case) is none of
+/// `accepted`.
+pub fn require_media(
+    req: &Request,
+    accepted: &[&str],
+    expected: &'static str,
+) -> Result<(), ApiError> {
     let content_type = req
         .headers()
         .get("Content-Type")
@@ -68,11 +74,16 @@ pub async fn read_json(req: &mut Request) -> Result<JsonObject, ApiError> {
         .flatten()
         .unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or("").trim();
-    if !media.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::UnsupportedMediaType {
-            expected: "application/json",
-        });
+    if accepted.iter().any(|a| media.eq_ignore_ascii_case(a)) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType { expected })
     }
+}
+
+/// Reads a JSON object body: `application/json`, at most 64 KiB.
+pub async fn read_json(req: &mut Request) -> Result<JsonObject, ApiError> {
+    require_media(req, &["application/json"], "application/json")?;
     JsonObject::parse(&read_body(req, MAX_BODY_BYTES).await?)
 }
 
@@ -104,20 +115,7 @@ pub const MAX_CSV_BYTES: usize = 4 * 1024 * 1024;
 /// Reads a `text/csv` body as UTF-8 text (415 for another type, 413
 /// beyond [`MAX_CSV_BYTES`]).
 pub async fn read_csv(req: &mut Request) -> Result<String, ApiError> {
-    let content_type = req.headers().get("Content-Type").ok().flatten();
-    let media = content_type
-        .as_deref()
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if media != "text/csv" && media != "application/csv" {
-        return Err(ApiError::UnsupportedMediaType {
-            expected: "text/csv",
-        });
-    }
+    require_media(req, &["text/csv", "application/csv"], "text/csv")?;
     String::from_utf8(read_body(req, MAX_CSV_BYTES).await?)
         .map_err(|_| ApiError::invalid("invalid_encoding", "the CSV must be UTF-8"))
 }
