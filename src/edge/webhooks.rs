@@ -254,17 +254,11 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
         Route::ListDeliveries => list_deliveries(&db, &query).await,
         Route::ReplayDelivery(id) => {
             let id: i64 = id.parse().map_err(|_| not_found())?;
-            let d: Option<SendRow> = first(
-                query!(
-                    &db,
-                    "SELECT d.id, d.event, d.payload, d.status, d.attempts, d.created_at, e.url, e.secret \
-                     FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = ?1",
-                    id
-                ),
-                "reading a delivery",
-            )
-            .await?;
-            let d = d.ok_or_else(not_found)?;
+            let d = sendable(&db, &[id])
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(not_found)?;
             let config = config(env);
             let status = attempt(&db, &config, &d, true).await?;
             let row = load_delivery(&db, id).await?.ok_or_else(not_found)?;
@@ -277,15 +271,30 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
     }
 }
 
+/// The columns of a [`DeliveryRow`].
+const DELIVERY_SELECT: &str =
+    "SELECT id, endpoint_id, event, event_key, payload, status, attempts, next_attempt_at, last_status, \
+            last_error, created_at, delivered_at FROM webhook_deliveries";
+
 async fn load_delivery(db: &D1Database, id: i64) -> Result<Option<DeliveryRow>> {
     first(
+        query!(db, &format!("{DELIVERY_SELECT} WHERE id = ?1"), id),
+        "reading a delivery",
+    )
+    .await
+}
+
+/// The deliveries `ids` with their endpoint's URL and secret, to be sent.
+async fn sendable(db: &D1Database, ids: &[i64]) -> Result<Vec<SendRow>> {
+    all(
         query!(
             db,
-            "SELECT id, endpoint_id, event, event_key, payload, status, attempts, next_attempt_at, last_status, \
-                    last_error, created_at, delivered_at FROM webhook_deliveries WHERE id = ?1",
-            id
+            "SELECT d.id, d.event, d.payload, d.status, d.attempts, d.created_at, e.url, e.secret \
+             FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             WHERE d.id IN (SELECT value FROM json_each(?1)) ORDER BY d.id",
+            json_text(ids)
         ),
-        "reading a delivery",
+        "reading deliveries to send",
     )
     .await
 }
@@ -348,10 +357,10 @@ async fn list_deliveries(db: &D1Database, query: &str) -> Result<Response> {
     let rows: Vec<DeliveryRow> = all(
         query!(
             db,
-            "SELECT id, endpoint_id, event, event_key, payload, status, attempts, next_attempt_at, last_status, \
-                    last_error, created_at, delivered_at FROM webhook_deliveries \
-             WHERE id > ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR endpoint_id = ?3) \
-               AND (?4 IS NULL OR event = ?4) ORDER BY id LIMIT ?5",
+            &format!(
+                "{DELIVERY_SELECT} WHERE id > ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR endpoint_id = ?3) \
+               AND (?4 IS NULL OR event = ?4) ORDER BY id LIMIT ?5"
+            ),
             page.after,
             status.as_deref(),
             endpoint,
@@ -410,33 +419,45 @@ pub fn enqueue(
     )
 }
 
+/// Queues one event on its own, after what caused it was stored; a
+/// failure is logged. `payload` gets the envelope id and the time.
+async fn queue_alone(
+    db: &D1Database,
+    kind: EventKind,
+    key: &str,
+    payload: impl FnOnce(&str, Millis) -> String,
+) {
+    let now = now();
+    let payload = payload(&event_id(key), now);
+    let queued = match enqueue(db, kind, key, &payload, now) {
+        Ok(s) => batch(db, vec![s], "queueing a webhook event")
+            .await
+            .map(drop),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = queued {
+        console_error!("webhooks: queueing {} failed: {e}", kind.as_str());
+    }
+}
+
 /// Queues `conversion.refunded` for a stored refund (a retried refund
 /// queues nothing new).
 pub async fn refunded(db: &D1Database, r: &webhook::Refunded, refund_key: &str) {
-    let now = now();
     let key = format!("conversion.refunded:{}:{refund_key}", r.order_id);
-    let payload = webhook::conversion_refunded(&event_id(&key), now, r);
-    if let Ok(s) = enqueue(db, EventKind::ConversionRefunded, &key, &payload, now) {
-        if let Err(e) = batch(db, vec![s], "queueing conversion.refunded").await {
-            console_error!("webhooks: queueing a refund failed: {e}");
-        }
-    }
+    queue_alone(db, EventKind::ConversionRefunded, &key, |id, now| {
+        webhook::conversion_refunded(id, now, r)
+    })
+    .await;
 }
 
 /// Queues `link.broken` for a failed link check (once a day per link).
 pub async fn link_broken(db: &D1Database, b: &webhook::BrokenLink) {
-    let now = now();
-    let key = format!(
-        "link.broken:{}:{}",
-        b.slug,
-        crate::time::format_date(crate::time::day_of(b.checked_at))
-    );
-    let payload = webhook::link_broken(&event_id(&key), now, b);
-    if let Ok(s) = enqueue(db, EventKind::LinkBroken, &key, &payload, now) {
-        if let Err(e) = batch(db, vec![s], "queueing link.broken").await {
-            console_error!("webhooks: queueing a broken link failed: {e}");
-        }
-    }
+    let day = crate::time::format_date(crate::time::day_of(b.checked_at));
+    let key = format!("link.broken:{}:{day}", b.slug);
+    queue_alone(db, EventKind::LinkBroken, &key, |id, now| {
+        webhook::link_broken(id, now, b)
+    })
+    .await;
 }
 
 /// Hands attributed conversions to the outbox: one batch queues their
@@ -662,17 +683,7 @@ pub async fn deliver_due(db: &D1Database, config: &Config, now: Millis) -> Resul
         return Ok((0, 0));
     }
     let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
-    let due: Vec<SendRow> = all(
-        query!(
-            db,
-            "SELECT d.id, d.event, d.payload, d.status, d.attempts, d.created_at, e.url, e.secret \
-             FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-             WHERE d.id IN (SELECT value FROM json_each(?1)) ORDER BY d.id",
-            json_text(&ids)
-        ),
-        "reading claimed deliveries",
-    )
-    .await?;
+    let due = sendable(db, &ids).await?;
     let mut delivered = 0;
     for d in &due {
         if let Ok(Some(s)) = attempt(db, config, d, false).await {
