@@ -476,15 +476,7 @@ pub async fn build_report_metered(
     rows_read: &mut usize,
 ) -> Result<report::Report> {
     let dims = &p.group_by;
-    let select = |expr: fn(Dim, &Tiers) -> String| -> (String, String) {
-        let cols: Vec<String> = dims
-            .iter()
-            .enumerate()
-            .map(|(i, d)| format!("{} AS k{i}", expr(*d, &config.tiers)))
-            .collect();
-        let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
-        (cols.join(", "), group.join(", "))
-    };
+    let select = |expr| grouped(dims, &config.tiers, expr);
     let models_json = json_text(&p.models().iter().map(|m| m.as_str()).collect::<Vec<_>>());
     let non_time: Vec<Dim> = dims.iter().copied().filter(|d| !d.is_time()).collect();
     type Rows = Vec<Map<String, Value>>;
@@ -659,6 +651,18 @@ pub async fn build_report_metered(
     Ok(report)
 }
 
+/// A report's grouped columns (`expr(d) AS k0, …`) and their `GROUP BY`
+/// list (`k0, …`).
+fn grouped(dims: &[Dim], tiers: &Tiers, expr: fn(Dim, &Tiers) -> String) -> (String, String) {
+    let cols: Vec<String> = dims
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!("{} AS k{i}", expr(*d, tiers)))
+        .collect();
+    let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
+    (cols.join(", "), group.join(", "))
+}
+
 /// The leading indicators of the report's groups, from the storefront
 /// events whose click is known: the events joined with their click (as
 /// `r`, with the rollups' column names, so [`click_expr`] applies), its
@@ -672,22 +676,23 @@ async fn engagement_inputs(
     rows_read: &mut usize,
 ) -> Result<BTreeMap<Key, EngagementAgg>> {
     let dims = &p.group_by;
-    let cols: Vec<String> = dims
-        .iter()
-        .enumerate()
-        .map(|(i, d)| format!("{} AS k{i}", click_expr(*d, &config.tiers)))
-        .collect();
-    let cols = cols.join(", ");
-    let group: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
-    let group = group.join(", ");
+    let (cols, group) = grouped(dims, &config.tiers, click_expr);
     let from = format!(
-        "(SELECT e.visit_id, e.type, e.occurred_at, e.click_id, e.day, c.ts AS click_ts, c.link_id,                  COALESCE(c.app, 'browser') AS app, c.trigger, COALESCE(c.rule, '') AS rule,                  COALESCE(c.variant, '') AS variant             FROM events e JOIN clicks c ON c.id = e.click_id WHERE e.day BETWEEN ?1 AND ?2) r          JOIN links l ON l.id = r.link_id JOIN influencers i ON i.id = l.influencer_id          JOIN campaigns cp ON cp.id = l.campaign_id{tags}"
+        "(SELECT e.visit_id, e.type, e.occurred_at, e.click_id, e.day, c.ts AS click_ts, c.link_id, \
+             COALESCE(c.app, 'browser') AS app, c.trigger, COALESCE(c.rule, '') AS rule, \
+             COALESCE(c.variant, '') AS variant \
+             FROM events e JOIN clicks c ON c.id = e.click_id WHERE e.day BETWEEN ?1 AND ?2) r \
+             JOIN links l ON l.id = r.link_id JOIN influencers i ON i.id = l.influencer_id \
+             JOIN campaigns cp ON cp.id = l.campaign_id{tags}"
     );
     let sums: Vec<Map<String, Value>> = all_metered(
         query!(
             db,
             &format!(
-                "SELECT {cols}, COUNT(DISTINCT r.visit_id) AS visits, SUM(r.type = 'page_view') AS page_views,                         COUNT(DISTINCT CASE WHEN r.type = 'product_view' THEN r.visit_id END) AS product_visits,                         COUNT(DISTINCT CASE WHEN r.type = 'add_to_cart' THEN r.visit_id END) AS cart_visits                  FROM {from} GROUP BY {group}"
+                "SELECT {cols}, COUNT(DISTINCT r.visit_id) AS visits, SUM(r.type = 'page_view') AS page_views, \
+             COUNT(DISTINCT CASE WHEN r.type = 'product_view' THEN r.visit_id END) AS product_visits, \
+             COUNT(DISTINCT CASE WHEN r.type = 'add_to_cart' THEN r.visit_id END) AS cart_visits \
+             FROM {from} GROUP BY {group}"
             ),
             p.from_day,
             p.to_day
@@ -700,7 +705,8 @@ async fn engagement_inputs(
         query!(
             db,
             &format!(
-                "SELECT {cols}, MIN(r.occurred_at) - MIN(r.click_ts) AS dt FROM {from}                  WHERE r.type = 'add_to_cart' AND r.occurred_at >= r.click_ts GROUP BY r.click_id, {group}"
+                "SELECT {cols}, MIN(r.occurred_at) - MIN(r.click_ts) AS dt FROM {from} \
+             WHERE r.type = 'add_to_cart' AND r.occurred_at >= r.click_ts GROUP BY r.click_id, {group}"
             ),
             p.from_day,
             p.to_day
