@@ -200,12 +200,31 @@ fn parse_hours(v: &str) -> Option<Millis> {
     (1..=168 * HOUR).contains(&ms).then_some(ms)
 }
 
-fn days(name: &str, v: &str) -> Result<Millis, (String, ParseError)> {
-    v.parse::<u32>()
+/// A whole number in `range` (`unit`, e.g. " of milliseconds", names it in
+/// the message).
+fn whole<T>(
+    name: &str,
+    v: &str,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, (String, ParseError)>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    v.parse::<T>()
         .ok()
-        .filter(|d| (1..=3650).contains(d))
-        .map(|d| Millis::from(d) * DAY)
-        .ok_or_else(|| bad(name, "must be a whole number of days from 1 to 3650"))
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            let (from, to) = (range.start(), range.end());
+            bad(
+                name,
+                &format!("must be a whole number{unit} from {from} to {to}"),
+            )
+        })
+}
+
+fn days(name: &str, v: &str) -> Result<Millis, (String, ParseError)> {
+    whole::<u32>(name, v, 1..=3650, " of days").map(|d| Millis::from(d) * DAY)
 }
 
 impl Config {
@@ -229,49 +248,24 @@ impl Config {
             config.tiers = Tiers::parse(&v).map_err(named("TIER_THRESHOLDS"))?;
         }
         if let Some(v) = get("LINK_CHECKS_PER_RUN") {
-            config.link_checks.per_run =
-                v.parse::<u32>().ok().filter(|n| *n <= 20).ok_or_else(|| {
-                    bad("LINK_CHECKS_PER_RUN", "must be a whole number from 0 to 20")
-                })?;
+            config.link_checks.per_run = whole("LINK_CHECKS_PER_RUN", &v, 0..=20, "")?;
         }
         if let Some(v) = get("LINK_CHECK_TIMEOUT_MS") {
-            config.link_checks.timeout_ms = v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (100..=30_000).contains(n))
-                .ok_or_else(|| {
-                    bad(
-                        "LINK_CHECK_TIMEOUT_MS",
-                        "must be a whole number from 100 to 30000",
-                    )
-                })?;
+            config.link_checks.timeout_ms = whole("LINK_CHECK_TIMEOUT_MS", &v, 100..=30_000, "")?;
         }
         if let Some(v) = get("SHOP_ORIGINS") {
             config.shop_origins = Origins::parse(&v).map_err(named("SHOP_ORIGINS"))?;
         }
         if let Some(v) = get("EVENTS_PER_MINUTE") {
-            config.events_per_minute = v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=10_000).contains(n))
-                .ok_or_else(|| {
-                bad(
-                    "EVENTS_PER_MINUTE",
-                    "must be a whole number from 1 to 10000",
-                )
-            })?;
+            config.events_per_minute = whole("EVENTS_PER_MINUTE", &v, 1..=10_000, "")?;
         }
         if let Some(v) = get("WEBHOOK_RETRY_BASE_MS") {
-            config.webhooks.base_ms = v
-                .parse::<Millis>()
-                .ok()
-                .filter(|n| (100..=3_600_000).contains(n))
-                .ok_or_else(|| {
-                    bad(
-                        "WEBHOOK_RETRY_BASE_MS",
-                        "must be a whole number of milliseconds from 100 to 3600000",
-                    )
-                })?;
+            config.webhooks.base_ms = whole(
+                "WEBHOOK_RETRY_BASE_MS",
+                &v,
+                100..=3_600_000,
+                " of milliseconds",
+            )?;
         }
         if let Some(v) = get("WEBHOOK_GIVE_UP_HOURS") {
             config.webhooks.give_up_after_ms = parse_hours(&v).ok_or_else(|| {
@@ -310,31 +304,14 @@ impl Config {
                 Currency::parse(&v).map_err(|e| ("REPORTING_CURRENCY".to_owned(), e))?;
         }
         if let Some(v) = get("CLICK_FLUSH_MS") {
-            config.clicks.max_wait_ms = v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| bad("CLICK_FLUSH_MS", "must be a whole number from 1 to 1000"))?;
+            config.clicks.max_wait_ms = whole("CLICK_FLUSH_MS", &v, 1..=1000, "")?;
         }
         if let Some(v) = get("CLICK_BATCH_MAX") {
-            config.clicks.max_clicks = v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_GROUP).contains(n))
-                .ok_or_else(|| bad("CLICK_BATCH_MAX", "must be a whole number from 1 to 100"))?;
+            config.clicks.max_clicks = whole("CLICK_BATCH_MAX", &v, 1..=MAX_GROUP, "")?;
         }
         let a = &mut config.attribution;
         if let Some(v) = get("ATTRIBUTION_BATCH") {
-            a.batch = v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=20_000).contains(n))
-                .ok_or_else(|| {
-                    bad(
-                        "ATTRIBUTION_BATCH",
-                        "must be a whole number from 1 to 20000",
-                    )
-                })?;
+            a.batch = whole("ATTRIBUTION_BATCH", &v, 1..=20_000, "")?;
         }
         if let Some(v) = get("REPROCESS_HORIZON_DAYS") {
             a.reprocess_horizon = days("REPROCESS_HORIZON_DAYS", &v)?;
