@@ -11,15 +11,23 @@ cd "$ROOT"
 
 bash scripts/build-wasm.sh
 
-STATE="$(mktemp -d -t linkcredit-e2e-XXXXXX)"
-LOG="$ROOT/target/e2e-wrangler.log"
 mkdir -p target
 # shellcheck source=scripts/local-worker.sh
 . scripts/local-worker.sh
-trap 'stop_worker; rm -rf "$STATE"' EXIT
+# Every worker gets fresh local state, removed at the end whatever happens.
+STATES=()
+trap 'stop_worker; rm -rf "${STATES[@]}"' EXIT
+fresh_state() { # fresh_state NAME: a migrated state directory, printed
+  local dir
+  dir="$(mktemp -d -t "linkcredit-$1-XXXXXX")"
+  bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$dir" >"$ROOT/target/e2e-migrate.log" 2>&1 ||
+    { cat "$ROOT/target/e2e-migrate.log" >&2; rm -rf "$dir"; return 1; }
+  echo "$dir"
+}
 
-bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$STATE" >"$ROOT/target/e2e-migrate.log" 2>&1 ||
-  { cat "$ROOT/target/e2e-migrate.log"; exit 1; }
+STATE="$(fresh_state e2e)"
+STATES+=("$STATE")
+LOG="$ROOT/target/e2e-wrangler.log"
 
 echo "e2e: starting wrangler dev (state $STATE)"
 # Two short domains for the multi-domain tests (links bound to one answer
@@ -55,11 +63,9 @@ fi
 # gets a worker and state of its own, and runs one test at a time. That
 # worker also runs in strict privacy mode (tests/e2e/strict.rs).
 if [ "$#" = 0 ] || [[ "$*" == *faults* ]] || [[ "$*" == *strict* ]]; then
-  FSTATE="$(mktemp -d -t linkcredit-faults-XXXXXX)"
+  FSTATE="$(fresh_state faults)"
+  STATES+=("$FSTATE")
   FLOG="$ROOT/target/e2e-faults-wrangler.log"
-  trap 'stop_worker; rm -rf "$STATE" "$FSTATE"' EXIT
-  bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$FSTATE" >"$ROOT/target/e2e-migrate.log" 2>&1 ||
-    { cat "$ROOT/target/e2e-migrate.log"; exit 1; }
   echo "e2e: starting a second worker for fault injection (state $FSTATE)"
   WORKER_LOG_LEVEL=info start_worker "$FSTATE" "$FLOG" --test-scheduled \
     --var "PRIVACY_MODE:strict" --var "CONSENT_COOKIE:cmp_consent=yes"
@@ -79,11 +85,9 @@ fi
 # isolates see it when their 30-second memo expires (as other locations see
 # KV changes: up to 60 s).
 if [ "$status" = 0 ] && { [ "$#" = 0 ] || [[ "$*" == *front* ]]; }; then
-  RSTATE="$(mktemp -d -t linkcredit-front-XXXXXX)"
+  RSTATE="$(fresh_state front)"
+  STATES+=("$RSTATE")
   RLOG="$ROOT/target/e2e-front-wrangler.log"
-  trap 'stop_worker; rm -rf "$STATE" "${FSTATE:-}" "$RSTATE"' EXIT
-  bash scripts/wrangler.sh d1 migrations apply DB --local --persist-to "$RSTATE" >"$ROOT/target/e2e-migrate.log" 2>&1 ||
-    { cat "$ROOT/target/e2e-migrate.log"; exit 1; }
   echo "e2e: starting the redirect worker in front of the full one (state $RSTATE)"
   start_worker "$RSTATE" "$RLOG" -c wrangler.redirect.toml -c wrangler.toml
   if [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/openapi.json")" != 200 ]; then
