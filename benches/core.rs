@@ -2,11 +2,11 @@
 //! models, the data-driven table, and journey assembly. Prints a table and
 //! writes `bench/core.json`. Single-threaded; run on a quiet machine.
 
-use linkcredit::attribution::{self, Model, ModelConfig};
-use linkcredit::job::{self, Candidate, Pending};
-use linkcredit::journey::{JourneyConfig, TouchKind, Touchpoint, INFLUENCER_CHANNEL};
-use linkcredit::markov::{End, RemovalEffects, Transitions};
-use linkcredit::time::{Millis, DAY, MINUTE};
+use linkcredit::attribution::batch::{self, Candidate, Pending};
+use linkcredit::attribution::journey::{JourneyConfig, TouchKind, Touchpoint, INFLUENCER_CHANNEL};
+use linkcredit::attribution::markov::{End, RemovalEffects, Transitions};
+use linkcredit::attribution::models::{self, Model, ModelConfig};
+use linkcredit::base::time::{Millis, DAY, MINUTE};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -87,7 +87,7 @@ fn main() {
         let start = Instant::now();
         let mut check = 0i64;
         for j in &journeys {
-            let credits = attribution::credit(model, black_box(j), 10 * DAY, 12_345, &cfg, &none);
+            let credits = models::credit(model, black_box(j), 10 * DAY, 12_345, &cfg, &none);
             check += credits.iter().map(|c| c.revenue_minor).sum::<i64>();
         }
         let secs = start.elapsed().as_secs_f64();
@@ -128,7 +128,7 @@ fn main() {
     });
     let start = Instant::now();
     for j in &journeys {
-        black_box(attribution::credit(
+        black_box(models::credit(
             Model::DataDriven,
             j,
             10 * DAY,
@@ -173,7 +173,7 @@ fn main() {
         .collect();
     let jcfg = JourneyConfig::default();
     let start = Instant::now();
-    let built = job::journeys(black_box(&pending), black_box(&candidates), &jcfg);
+    let built = batch::journeys(black_box(&pending), black_box(&candidates), &jcfg);
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(built.len(), conversions);
     rows.push(Row {

@@ -1,18 +1,18 @@
 //! Worker configuration read from `[vars]`, parsed and validated in the
 //! core. The shell passes a lookup function; nothing here touches `Env`.
 
-use crate::attribution::{ModelConfig, PositionSplit};
-use crate::clicklog::{GroupCommit, MAX_GROUP};
-use crate::discount::{DiscountStyle, ParamName, StoreDefaults};
-use crate::engagement::Origins;
-use crate::error::ParseError;
-use crate::journey::{JourneyConfig, CHANNELS};
-use crate::link::CategoryRules;
-use crate::money::Currency;
-use crate::privacy::PrivacyConfig;
-use crate::roster::Tiers;
-use crate::time::{Millis, DAY, HOUR};
-use crate::webhook::RetryPolicy;
+use crate::attribution::journey::{JourneyConfig, CHANNELS};
+use crate::attribution::models::{ModelConfig, PositionSplit};
+use crate::base::error::ParseError;
+use crate::base::money::Currency;
+use crate::base::time::{Millis, DAY, HOUR};
+use crate::links::discount::{DiscountStyle, ParamName, StoreDefaults};
+use crate::links::link::CategoryRules;
+use crate::outbound::webhook::RetryPolicy;
+use crate::roster::influencers::Tiers;
+use crate::traffic::group_commit::{GroupCommit, MAX_GROUP};
+use crate::traffic::privacy::PrivacyConfig;
+use crate::traffic::storefront::Origins;
 
 /// The attribution job's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -403,7 +403,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::privacy::PrivacyMode;
+    use crate::traffic::privacy::PrivacyMode;
     use std::collections::HashMap;
 
     fn from(pairs: &[(&str, &str)]) -> Result<Config, (String, ParseError)> {

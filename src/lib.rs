@@ -9,55 +9,22 @@
 //! * the **edge shell**, [`edge`], compiled only for `wasm32`. It parses
 //!   requests, calls the core, and reads and writes KV and D1.
 
-pub mod adclick;
+// The domains, from the base up: each may import only those above it in
+// this list (see ARCHITECTURE.md; `tidy.rs` enforces it).
 pub mod attribution;
-pub mod bulk;
-pub mod click;
-pub mod clicklog;
-pub mod code;
-pub mod config;
-pub mod conversion;
-pub mod cost;
-pub mod csv;
-pub mod dashboard;
-pub mod destination;
-pub mod discount;
-pub mod engagement;
-pub mod error;
-pub mod export;
-pub mod fx;
-pub mod identity;
-pub mod ids;
-pub mod import;
-pub mod input;
-pub mod job;
-pub mod journey;
-pub mod link;
-pub mod linkcheck;
-pub mod ltv;
-pub mod markov;
-pub mod memo;
-pub mod money;
-pub mod names;
-pub mod order;
-pub mod page;
-pub mod pages;
-pub mod payout;
-pub mod privacy;
-pub mod qr;
-pub mod refund;
-pub mod report;
+pub mod base;
+pub mod ingest;
+pub mod links;
+pub mod outbound;
+pub mod reporting;
 pub mod roster;
-pub mod route;
-pub mod session;
-pub mod shopify;
-pub mod slug;
-pub mod targeting;
-pub mod time;
-pub mod touchpoint;
-pub mod ua;
-pub mod utm;
-pub mod webhook;
+pub mod traffic;
+
+// Configuration knows every domain, so it sits on top.
+pub mod config;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+
+#[cfg(test)]
+mod tidy;

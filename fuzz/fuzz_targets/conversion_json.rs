@@ -15,11 +15,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use linkcredit::conversion::{self, NewConversion, Source};
-use linkcredit::ids::{ClickId, VisitorId};
-use linkcredit::input::JsonObject;
-use linkcredit::money::Money;
-use linkcredit::time::Millis;
+use linkcredit::ingest::conversion::{self, NewConversion, Source};
+use linkcredit::traffic::ids::{ClickId, VisitorId};
+use linkcredit::base::body::JsonObject;
+use linkcredit::base::money::Money;
+use linkcredit::base::time::Millis;
 use serde_json::Value;
 
 /// 2026-11-29T08:00:00Z, as in the unit tests.

@@ -29,14 +29,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use linkcredit::code::PromoCode;
-use linkcredit::destination::{self, Destination};
-use linkcredit::discount::{DiscountSetting, DiscountStyle, ParamName, StoreDefaults};
-use linkcredit::ids::{ClickId, ID_BYTES};
-use linkcredit::link::{CachedLink, LinkRecord, LinkStatus};
-use linkcredit::names::{CampaignSlug, Handle, UtmValue};
-use linkcredit::slug::Slug;
-use linkcredit::utm::{self, CLICK_ID_PARAM, DEFAULT_MEDIUM};
+use linkcredit::links::code::PromoCode;
+use linkcredit::links::destination::{self, Destination};
+use linkcredit::links::discount::{DiscountSetting, DiscountStyle, ParamName, StoreDefaults};
+use linkcredit::traffic::ids::{ClickId, ID_BYTES};
+use linkcredit::links::link::{CachedLink, LinkRecord, LinkStatus};
+use linkcredit::links::utm_names::{CampaignSlug, Handle, UtmValue};
+use linkcredit::links::slug::Slug;
+use linkcredit::links::utm::{self, CLICK_ID_PARAM, DEFAULT_MEDIUM};
 use url::Url;
 
 fn setting(line: Option<&str>) -> DiscountSetting {

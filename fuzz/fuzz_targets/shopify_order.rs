@@ -12,11 +12,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use linkcredit::conversion::{self, Source};
-use linkcredit::ids::ClickId;
-use linkcredit::money::Money;
-use linkcredit::shopify::{self, Landing};
-use linkcredit::time::Millis;
+use linkcredit::ingest::conversion::{self, Source};
+use linkcredit::traffic::ids::ClickId;
+use linkcredit::base::money::Money;
+use linkcredit::ingest::shopify;
+use linkcredit::links::landing::{self, Landing};
+use linkcredit::base::time::Millis;
 
 /// 2026-11-29T08:00:00Z, as in the unit tests.
 const NOW: Millis = 1_795_939_200_000;
@@ -57,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(s) = std::str::from_utf8(data) {
-        check_landing(&shopify::parse_landing(s));
+        check_landing(&landing::parse_landing(s));
     }
 
     let secret = b"fuzz-secret";

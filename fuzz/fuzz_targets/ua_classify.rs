@@ -1,4 +1,4 @@
-//! Fuzz target: `linkcredit::ua::classify` on any user agent.
+//! Fuzz target: `linkcredit::traffic::ua::classify` on any user agent.
 //!
 //! Invariants checked on every input:
 //! * surrounding whitespace never changes the answer;
@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use linkcredit::ua::{classify, DeviceClass, Os};
+use linkcredit::traffic::ua::{classify, DeviceClass, Os};
 
 const FAMILIES: &[&str] = &[
     "bot", "edge", "opera", "samsung", "firefox", "chrome", "safari", "other",

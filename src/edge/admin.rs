@@ -3,19 +3,21 @@
 
 use super::http::{self, read_json, unavailable};
 use super::{auth, cache, check, config, now, payouts, random, sheet, store, DB, LINKS_KV};
-use crate::bulk::{BulkAction, BulkEdit};
-use crate::code::{NewCode, PromoCode};
+use crate::base::error::{ApiError, ParseError};
+use crate::base::pagination::{next_cursor, Page};
+use crate::base::route::Route;
 use crate::config::Config;
-use crate::error::{ApiError, ParseError};
-use crate::ids::{VisitorId, ID_BYTES};
-use crate::link::{LinkPatch, LinkRecord, LinkStatus, NewLink};
-use crate::names::Handle;
-use crate::names::Tag;
-use crate::page::{next_cursor, Page};
-use crate::qr::{self, QrOptions};
-use crate::roster::{InfluencerView, NewCampaign, NewInfluencer, ProfilePatch, PROFILE_FIELDS};
-use crate::route::Route;
-use crate::slug::{Slug, GENERATED_LEN};
+use crate::links::bulk::{BulkAction, BulkEdit};
+use crate::links::code::{NewCode, PromoCode};
+use crate::links::link::{LinkPatch, LinkRecord, LinkStatus, NewLink};
+use crate::links::qr::{self, QrOptions};
+use crate::links::slug::{Slug, GENERATED_LEN};
+use crate::links::utm_names::Handle;
+use crate::links::utm_names::Tag;
+use crate::roster::influencers::{
+    InfluencerView, NewCampaign, NewInfluencer, ProfilePatch, PROFILE_FIELDS,
+};
+use crate::traffic::ids::{VisitorId, ID_BYTES};
 use serde_json::json;
 use url::form_urlencoded;
 use worker::{D1Database, Env, Request, Response};
@@ -204,7 +206,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             Ok(resp)
         }
         Route::ErasePerson(raw) => {
-            let id = crate::route::decode_segment(raw);
+            let id = crate::base::route::decode_segment(raw);
             if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
                 return Err(ApiError::NotFound { what: "person" });
             }
@@ -244,7 +246,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap_or_default();
             http::json(
                 200,
-                &json!({"slug": record.slug.as_str(), "checked_at": crate::time::format_rfc3339(at),
+                &json!({"slug": record.slug.as_str(), "checked_at": crate::base::time::format_rfc3339(at),
                         "ok": ok, "reasons": parse(&reasons), "agents": parse(&results)}),
             )
         }

@@ -14,16 +14,16 @@ use super::http::unavailable;
 use super::random;
 use super::rows::{query, row, D1Out, FromRow};
 use super::store::{all_metered, json_text, stmt};
+use crate::attribution::batch::{self, Candidate, CreditRow, Finding, Pending};
+use crate::attribution::journey::{TouchKind, Touchpoint};
+use crate::attribution::markov::{End, RemovalEffects, Transitions};
+use crate::base::error::ApiError;
+use crate::base::money::Currency;
+use crate::base::time::{self, Millis, DAY, MINUTE};
 use crate::config::Config;
-use crate::conversion::hex;
-use crate::error::ApiError;
-use crate::identity::{self, IdKind};
-use crate::job::{self, Candidate, CreditRow, Finding, Pending};
-use crate::journey::{TouchKind, Touchpoint};
-use crate::markov::{End, RemovalEffects, Transitions};
-use crate::money::Currency;
-use crate::report::RollupRange;
-use crate::time::{self, Millis, DAY, MINUTE};
+use crate::ingest::conversion::hex;
+use crate::ingest::identity::{self, IdKind};
+use crate::reporting::report::RollupRange;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -165,7 +165,7 @@ pub async fn journeys_of(
 ) -> Result<(Vec<Pending>, Vec<Vec<Touchpoint>>)> {
     let mut meter = Meter::default();
     let seeds: BTreeSet<&str> =
-        crate::order::set(rows.iter().flat_map(|r| r.4.iter().map(String::as_str)));
+        crate::base::sorting::set(rows.iter().flat_map(|r| r.4.iter().map(String::as_str)));
     let expansions: Vec<KeyRow> = read(
         &mut meter,
         query!(
@@ -187,7 +187,7 @@ pub async fn journeys_of(
     let pending: Vec<Pending> = rows
         .iter()
         .map(|(id, at, revenue, currency, own)| {
-            let mut keys: BTreeSet<String> = crate::order::set(own.iter().cloned());
+            let mut keys: BTreeSet<String> = crate::base::sorting::set(own.iter().cloned());
             for k in own {
                 keys.extend(person.get(k.as_str()).into_iter().flatten().cloned());
             }
@@ -201,7 +201,7 @@ pub async fn journeys_of(
             }
         })
         .collect();
-    let all_keys: BTreeSet<&str> = crate::order::set(
+    let all_keys: BTreeSet<&str> = crate::base::sorting::set(
         pending
             .iter()
             .flat_map(|p| p.keys.iter().map(String::as_str)),
@@ -283,7 +283,7 @@ pub async fn journeys_of(
             }
         })
         .collect();
-    let journeys = job::journeys(&pending, &candidates, &config.attribution.journey);
+    let journeys = batch::journeys(&pending, &candidates, &config.attribution.journey);
     if let Some(out) = meter_out {
         *out += meter.read;
     }
@@ -393,14 +393,15 @@ async fn attribute(
     // Days whose raw clicks retention may have pruned are never rebuilt:
     // clicks arriving that late are added to their rollup instead.
     let kept_from = retained_from(config, now);
-    let all_click_days: BTreeSet<i64> = crate::order::set(click_days.into_iter().map(|d| d.day));
+    let all_click_days: BTreeSet<i64> =
+        crate::base::sorting::set(click_days.into_iter().map(|d| d.day));
     let late_days: Vec<i64> = all_click_days
         .iter()
         .copied()
         .filter(|d| *d < kept_from)
         .collect();
     let click_days: BTreeSet<i64> =
-        crate::order::set(all_click_days.iter().copied().filter(|d| *d >= kept_from));
+        crate::base::sorting::set(all_click_days.iter().copied().filter(|d| *d >= kept_from));
 
     // 2. What to (re)process: dirty conversions first, then new ones.
     let limit = settings.batch as i64 + 1;
@@ -475,7 +476,7 @@ async fn attribute(
             )
         });
     }
-    let paths: Vec<Vec<String>> = journeys.iter().map(|j| job::path(j)).collect();
+    let paths: Vec<Vec<String>> = journeys.iter().map(|j| batch::path(j)).collect();
     let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
 
     // 4. The removal-effect table: converting paths of the period (this
@@ -509,7 +510,7 @@ async fn attribute(
                 t.add_path(&keys, End::Conversion);
             }
         }
-        job::add_converting(&mut t, &paths);
+        batch::add_converting(&mut t, &paths);
         for r in &non_converting {
             let from = (r.a != "^").then_some(r.a.as_str());
             let to = if r.b == "$" {
@@ -525,8 +526,9 @@ async fn attribute(
     summary.p_conversion = effects.p_conversion;
 
     // 5. Credits and findings.
-    let credits: Vec<CreditRow> = job::credit_rows(&pending, &journeys, &settings.models, &effects);
-    let findings: Vec<Finding> = job::findings(&pending, &journeys);
+    let credits: Vec<CreditRow> =
+        batch::credit_rows(&pending, &journeys, &settings.models, &effects);
+    let findings: Vec<Finding> = batch::findings(&pending, &journeys);
     summary.credit_rows = credits.len();
     summary.findings = findings.len();
 
@@ -664,7 +666,7 @@ async fn attribute(
     // Rollups for reports: the credit days this run touched, and the clicks
     // since the last run (from the day before, for late writes).
     let days: BTreeSet<i64> =
-        crate::order::set(pending.iter().map(|p| time::day_of(p.occurred_at)));
+        crate::base::sorting::set(pending.iter().map(|p| time::day_of(p.occurred_at)));
     if !days.is_empty() {
         let days_json = json_text(&days);
         writes.push(stmt(
@@ -721,7 +723,7 @@ async fn attribute(
             "binding late click rollup",
         )?);
     }
-    let touched: BTreeSet<i64> = crate::order::set(
+    let touched: BTreeSet<i64> = crate::base::sorting::set(
         days.union(&click_days)
             .copied()
             .chain(late_days.iter().copied()),
@@ -797,9 +799,9 @@ SELECT json_extract(value, '$.conversion_id'), json_extract(value, '$.model'), j
 pub async fn handle(
     req: worker::Request,
     env: &worker::Env,
-    route: crate::route::Route<'_>,
+    route: crate::base::route::Route<'_>,
 ) -> Result<worker::Response> {
-    use crate::route::Route;
+    use crate::base::route::Route;
     super::auth::require_bearer(&req, env, "ADMIN_TOKEN")?;
     let db = env.d1(super::DB).map_err(unavailable("D1 binding"))?;
     match route {
@@ -855,7 +857,7 @@ pub async fn handle(
                 200,
                 &json!({
                     "watermark": state.as_ref().map(|s| s.watermark),
-                    "last_run_at": state.as_ref().and_then(|s| s.last_run_at).map(crate::time::format_rfc3339),
+                    "last_run_at": state.as_ref().and_then(|s| s.last_run_at).map(crate::base::time::format_rfc3339),
                     "last_run": state.as_ref().and_then(|s| s.last_run.as_deref()).and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()),
                     "removal_effects": effects,
                 }),
@@ -925,7 +927,7 @@ pub async fn handle(
             .await?;
             for c in costs {
                 let amount = Currency::parse(&c.currency)
-                    .map(|cur| crate::report::money(c.amount_minor, cur))
+                    .map(|cur| crate::reporting::report::money(c.amount_minor, cur))
                     .unwrap_or_default();
                 groups.entry("missing_fx_rate".into()).or_default().push(json!({
                     "cost_id": c.id,
@@ -942,7 +944,7 @@ pub async fn handle(
                     "order_id": r.order_id,
                     "subject": r.subject,
                     "detail": detail,
-                    "recorded_at": crate::time::format_rfc3339(r.recorded_at),
+                    "recorded_at": crate::base::time::format_rfc3339(r.recorded_at),
                 }));
             }
             super::http::json(200, &json!({"findings": groups}))

@@ -1,6 +1,6 @@
 //! Bearer-token checks, in constant time.
 
-use crate::error::ApiError;
+use crate::base::error::ApiError;
 use subtle::ConstantTimeEq;
 use worker::{console_error, Env, Request};
 

@@ -11,10 +11,10 @@
 //! within about 60 s, and the memo holds an entry for 30 s. Admin writes
 //! update the memo of the isolate that made them at once.
 
-use crate::link::CachedLink;
-use crate::memo::Memo;
-use crate::slug::Slug;
-use crate::time::{Millis, SECOND};
+use crate::base::memo::Memo;
+use crate::base::time::{Millis, SECOND};
+use crate::links::link::CachedLink;
+use crate::links::slug::Slug;
 use std::cell::RefCell;
 use worker::{console_error, kv::KvStore};
 

@@ -1,5 +1,5 @@
 //! The pre-launch link check from the edge (the judging is
-//! [`crate::linkcheck`]): per user agent, the link's own redirect (built
+//! [`crate::links::check`]): per user agent, the link's own redirect (built
 //! here exactly as a visit would get it, rules and variants included, with
 //! a fresh click id that is never recorded as a click), then the chain
 //! followed with manual redirects, one fetch per hop with a timeout. The
@@ -7,13 +7,13 @@
 //! shown by the API, the quality findings and the cron's daily rotation.
 
 use super::{config, now, random, store, DB};
+use crate::base::error::ApiError;
 use crate::config::Config;
-use crate::error::ApiError;
-use crate::ids::{ClickId, ID_BYTES};
-use crate::link::LinkRecord;
-use crate::linkcheck::{self, AgentResult, Hop};
-use crate::targeting::{self, VisitorFacts};
-use crate::ua;
+use crate::links::check::{self, AgentResult, Hop};
+use crate::links::link::LinkRecord;
+use crate::links::targeting::{self, VisitorFacts};
+use crate::traffic::ids::{ClickId, ID_BYTES};
+use crate::traffic::ua;
 use serde::Serialize;
 use worker::wasm_bindgen_futures::spawn_local;
 use worker::{
@@ -79,7 +79,7 @@ pub async fn check_link(
 ) -> Result<Checked> {
     let cached = record.cached(&config.store);
     let mut agents = Vec::new();
-    for (agent, user_agent) in linkcheck::AGENTS {
+    for (agent, user_agent) in check::AGENTS {
         let info = ua::classify(user_agent);
         let facts = VisitorFacts {
             ua: &info,
@@ -95,7 +95,7 @@ pub async fn check_link(
             cid.as_str(),
         );
         let location = cached.target_of(chosen).location(cid.as_str());
-        let expect = linkcheck::expectation(&location, cached.code.as_deref());
+        let expect = check::expectation(&location, cached.code.as_deref());
         let mut hops = vec![Hop {
             url: short_url.to_owned(),
             status: 302,
@@ -105,7 +105,7 @@ pub async fn check_link(
         }];
         let mut error = None;
         let mut failed_ms = 0;
-        while let Some(url) = linkcheck::next_fetch(&hops) {
+        while let Some(url) = check::next_fetch(&hops) {
             let started = now();
             match fetch_once(&url, user_agent, config.link_checks.timeout_ms).await {
                 Ok((status, location, set_cookie)) => hops.push(Hop {
@@ -117,16 +117,16 @@ pub async fn check_link(
                 }),
                 Err(msg) => {
                     failed_ms = (now() - started).max(0) as u64;
-                    error = Some(linkcheck::classify_error(&msg));
+                    error = Some(check::classify_error(&msg));
                     break;
                 }
             }
         }
-        let mut result = linkcheck::evaluate(agent, hops, error, &expect);
+        let mut result = check::evaluate(agent, hops, error, &expect);
         result.elapsed_ms += failed_ms;
         agents.push(result);
     }
-    let (ok, reasons) = linkcheck::summarize(&agents);
+    let (ok, reasons) = check::summarize(&agents);
     let checked_at = now();
     store::save_link_check(
         db,
@@ -140,7 +140,7 @@ pub async fn check_link(
     if !ok {
         super::webhooks::link_broken(
             db,
-            &crate::webhook::BrokenLink {
+            &crate::outbound::webhook::BrokenLink {
                 slug: record.slug.as_str().to_owned(),
                 short_url: short_url.to_owned(),
                 destination: record.destination.as_str().to_owned(),
@@ -159,7 +159,7 @@ pub async fn check_link(
     }
     Ok(Checked {
         slug: record.slug.as_str().to_owned(),
-        checked_at: crate::time::format_rfc3339(checked_at),
+        checked_at: crate::base::time::format_rfc3339(checked_at),
         ok,
         reasons,
         agents,
@@ -184,7 +184,7 @@ pub async fn check_due(
                 db,
                 config,
                 record,
-                &crate::link::short_url(&base, &record.slug),
+                &crate::links::link::short_url(&base, &record.slug),
             )
             .await?,
         );
@@ -206,7 +206,7 @@ pub async fn scheduled(env: &Env) {
         &config,
         &origin,
         config.link_checks.per_run,
-        crate::time::DAY,
+        crate::base::time::DAY,
     )
     .await
     {

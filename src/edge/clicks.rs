@@ -26,7 +26,7 @@
 //! visible as a failure.
 
 use super::{config, store, DB, LINKS_KV};
-use crate::clicklog::{self, ClickRow};
+use crate::traffic::group_commit::{self, ClickRow};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -178,7 +178,7 @@ async fn write(group: &Group, sink: &Sink) {
         Err(e) => {
             console_error!(
                 "clicks: NOT RECORDED, no D1 binding ({e}); click ids: {}",
-                clicklog::ids(&rows)
+                group_commit::ids(&rows)
             );
             group.settled.set(true);
             return;
@@ -224,18 +224,18 @@ async fn fallback(sink: &Sink, db: &D1Database, rows: &[ClickRow], cause: &worke
         Ok(how) => console_warn!(
             "clicks: retry failed ({cause}); {} clicks {how}: {}",
             rows.len(),
-            clicklog::ids(rows)
+            group_commit::ids(rows)
         ),
         Err(e) => console_error!(
             "clicks: NOT RECORDED after retry ({cause}) and fallback ({e}); click ids: {}",
-            clicklog::ids(rows)
+            group_commit::ids(rows)
         ),
     }
 }
 
 /// Puts a group that D1 refused into KV, for [`drain_spills`].
 async fn spill(env: &Env, rows: &[ClickRow]) -> worker::Result<String> {
-    let key = clicklog::spill_key(rows);
+    let key = group_commit::spill_key(rows);
     let body = serde_json::to_string(rows).map_err(|e| worker::Error::RustError(e.to_string()))?;
     env.kv(LINKS_KV)?.put(&key, body)?.execute().await?;
     Ok(key)
@@ -278,7 +278,7 @@ async fn spill_names(env: &Env) -> worker::Result<Vec<String>> {
     Reflect::set(
         &options,
         &JsValue::from_str("prefix"),
-        &JsValue::from_str(clicklog::SPILL_PREFIX),
+        &JsValue::from_str(group_commit::SPILL_PREFIX),
     )?;
     Reflect::set(
         &options,
@@ -335,7 +335,7 @@ pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result
             console_warn!(
                 "clicks: {} dead-lettered clicks spilled to KV {key}: {}",
                 rows.len(),
-                clicklog::ids(&rows)
+                group_commit::ids(&rows)
             )
         })
     } else {

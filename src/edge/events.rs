@@ -1,4 +1,4 @@
-//! Storefront events from the edge (the rules are [`crate::engagement`]):
+//! Storefront events from the edge (the rules are [`crate::traffic::storefront`]):
 //! `POST /api/v1/events` with its CORS preflight, and `GET /t.js`.
 //!
 //! The endpoint is public, so every guard is here, in this order: the
@@ -14,12 +14,12 @@ use super::http::{self, read_body, unavailable};
 use super::rows::query;
 use super::store::out;
 use super::{config, now, random};
-use crate::engagement::{Event, EventInput, NetworkLimiter, NETWORK_FACTOR, VISIT_GAP};
-use crate::error::ApiError;
-use crate::ids::{ClickId, ID_BYTES};
-use crate::input::JsonObject;
-use crate::time::{day_of, MINUTE};
-use crate::ua;
+use crate::base::body::JsonObject;
+use crate::base::error::ApiError;
+use crate::base::time::{day_of, MINUTE};
+use crate::traffic::ids::{ClickId, ID_BYTES};
+use crate::traffic::storefront::{Event, EventInput, NetworkLimiter, NETWORK_FACTOR, VISIT_GAP};
+use crate::traffic::ua;
 use serde_json::json;
 use worker::{Env, Request, Response};
 
@@ -119,7 +119,7 @@ fn network_guard(req: &Request, env: &Env) -> Result<()> {
             const { std::cell::RefCell::new(None) };
     }
     let ip = header(req, "CF-Connecting-IP").unwrap_or_default();
-    let Some(network) = crate::privacy::ip_prefix(&ip) else {
+    let Some(network) = crate::traffic::privacy::ip_prefix(&ip) else {
         return Ok(());
     };
     let per_minute = config(env).events_per_minute.saturating_mul(NETWORK_FACTOR);
@@ -199,7 +199,7 @@ async fn store(env: &Env, event: &Event) -> Result<()> {
 
 /// `GET /t.js`: cached for an hour at the edge and in browsers.
 pub fn snippet() -> worker::Result<Response> {
-    let resp = Response::ok(crate::engagement::SNIPPET)?;
+    let resp = Response::ok(crate::traffic::storefront::SNIPPET)?;
     let h = resp.headers();
     h.set("Content-Type", "application/javascript; charset=utf-8")?;
     h.set("Cache-Control", "public, max-age=3600")?;

@@ -1,8 +1,8 @@
 //! HTTP plumbing: JSON responses, the error shape and its status codes, and
 //! reading a JSON body within the size limit.
 
-use crate::error::ApiError;
-use crate::input::{JsonObject, MAX_BODY_BYTES};
+use crate::base::body::{JsonObject, MAX_BODY_BYTES};
+use crate::base::error::ApiError;
 use serde::Serialize;
 use worker::{console_error, Request, Response};
 

@@ -8,17 +8,17 @@
 use super::http::{self, read_json, unavailable};
 use super::ledger::{self, Ingested, Refunded};
 use super::{attrib, auth, now, DB};
+use crate::base::body::JsonObject;
+use crate::base::error::{ApiError, ParseError};
+use crate::base::money::{Currency, Money};
+use crate::base::route::{decode_segment, Route};
+use crate::base::time;
 use crate::config::Config;
-use crate::conversion::{BatchItem, NewConversion, MAX_BATCH};
-use crate::error::{ApiError, ParseError};
-use crate::identity::{self, IdKind};
-use crate::input::JsonObject;
-use crate::money::{Currency, Money};
-use crate::refund::NewRefund;
-use crate::route::{decode_segment, Route};
-use crate::shopify;
-use crate::time;
-use crate::touchpoint::NewTouchpoint;
+use crate::ingest::conversion::{BatchItem, NewConversion, MAX_BATCH};
+use crate::ingest::identity::{self, IdKind};
+use crate::ingest::refund::NewRefund;
+use crate::ingest::shopify;
+use crate::ingest::touchpoint::NewTouchpoint;
 use serde_json::{json, Value};
 use worker::{console_log, D1Database, Env, Request, Response};
 
@@ -80,7 +80,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             {
                 // Queued once per refund; a retried refund re-queues nothing
                 // but heals a queueing that failed the first time.
-                let event = crate::webhook::Refunded {
+                let event = crate::outbound::webhook::Refunded {
                     order_id: c.order_id.clone(),
                     refund_id: refund.refund_id.clone(),
                     amount_minor: refund.amount.minor,

@@ -10,12 +10,12 @@
 use super::http::unavailable;
 use super::rows::{query, row, D1Out, FromRow};
 use super::store::{all, first, json_text, stmt};
-use crate::conversion::NewConversion;
-use crate::error::ApiError;
-use crate::identity::{self, IdKind, LinkPlan};
-use crate::journey::INFLUENCER_CHANNEL;
-use crate::time::Millis;
-use crate::touchpoint::NewTouchpoint;
+use crate::attribution::journey::INFLUENCER_CHANNEL;
+use crate::base::error::ApiError;
+use crate::base::time::Millis;
+use crate::ingest::conversion::NewConversion;
+use crate::ingest::identity::{self, IdKind, LinkPlan};
+use crate::ingest::touchpoint::NewTouchpoint;
 use serde::Serialize;
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement};
@@ -241,7 +241,7 @@ pub async fn ingest_conversion(
         "EXISTS (SELECT 1 FROM conversions WHERE order_id = ?1 AND fingerprint = ?2)";
     let landing = landing_utm
         .filter(|u| !u.is_empty())
-        .map(|u| json!(crate::order::map(u.iter().cloned())).to_string());
+        .map(|u| json!(crate::base::sorting::map(u.iter().cloned())).to_string());
     let mut writes = vec![stmt(
         query!(
             db,
@@ -362,9 +362,9 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
     }
     // Conversions after this touchpoint (within the longest window) may now
     // have it on their journeys.
-    let reach = crate::journey::JourneyConfig::default()
+    let reach = crate::attribution::journey::JourneyConfig::default()
         .max_window()
-        .max(365 * crate::time::DAY);
+        .max(365 * crate::base::time::DAY);
     writes.push(mark_dirty(
         db,
         &keys,
@@ -431,7 +431,7 @@ pub enum Refunded {
 pub async fn refund(
     db: &D1Database,
     c: &ConversionRow,
-    r: &crate::refund::NewRefund,
+    r: &crate::ingest::refund::NewRefund,
     now: Millis,
 ) -> Result<Refunded> {
     row! {

@@ -31,11 +31,11 @@ mod sheet;
 mod store;
 mod webhooks;
 
-use crate::clicklog::ClickRow;
+use crate::base::error::ApiError;
+use crate::base::route::{route, Method, Route};
+use crate::base::time::Millis;
 use crate::config::Config;
-use crate::error::ApiError;
-use crate::route::{route, Method, Route};
-use crate::time::Millis;
+use crate::traffic::group_commit::ClickRow;
 use worker::{
     console_error, event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext,
     ScheduledEvent,

@@ -1,15 +1,15 @@
-//! Payouts' shell (the rules are [`crate::payout`]): earnings from the
+//! Payouts' shell (the rules are [`crate::reporting::payout`]): earnings from the
 //! credits of a month, frozen lines of closed months, adjustments carried
 //! into the first open month, and closing.
 
 use super::rows::{query, row};
 use super::store::{self, all, stmt};
-use crate::attribution::Model;
+use crate::attribution::models::Model;
+use crate::base::error::{ApiError, ParseError};
+use crate::base::time;
 use crate::config::Config;
-use crate::error::{ApiError, ParseError};
-use crate::payout::{self, Earned, Line, Period};
-use crate::report::money;
-use crate::time;
+use crate::reporting::payout::{self, Earned, Line, Period};
+use crate::reporting::report::money;
 use serde_json::{json, Value};
 use worker::D1Database;
 
@@ -149,7 +149,7 @@ fn view(
             None => totals.push((l.influencer.clone(), l.amount_minor)),
         }
     }
-    crate::order::sort(&mut totals);
+    crate::base::sorting::sort(&mut totals);
     json!({
         "period": period.label(),
         "model": model,
@@ -203,10 +203,10 @@ pub async fn get(db: &D1Database, config: &Config, query: &str) -> Result<(Value
         }
     };
     let mut csv = String::new();
-    crate::csv::write_row(&mut csv, &["influencer", "kind", "for_period", "amount"]);
+    crate::base::csv::write_row(&mut csv, &["influencer", "kind", "for_period", "amount"]);
     for l in v["lines"].as_array().into_iter().flatten() {
         let s = |k: &str| l[k].as_str().unwrap_or("").to_owned();
-        crate::csv::write_row(
+        crate::base::csv::write_row(
             &mut csv,
             &[&s("influencer"), &s("kind"), &s("for_period"), &s("amount")],
         );

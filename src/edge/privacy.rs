@@ -1,13 +1,13 @@
 //! The shell's part of privacy by default (the rules are in
-//! [`crate::privacy`]): the consent decision for a visit, the day's salt
+//! [`crate::traffic::privacy`]): the consent decision for a visit, the day's salt
 //! (created once per UTC day in D1, remembered per isolate, deleted by the
 //! cron when the day is over), and the anonymous visitor id.
 
 use super::{config, now, random, store, DB};
-use crate::ids::VisitorId;
-use crate::link::CachedLink;
-use crate::privacy::{self, ConsentFacts, Tracking};
-use crate::time::{Millis, DAY};
+use crate::base::time::{Millis, DAY};
+use crate::links::link::CachedLink;
+use crate::traffic::ids::VisitorId;
+use crate::traffic::privacy::{self, ConsentFacts, Tracking};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::cell::RefCell;

@@ -13,21 +13,21 @@
 //! * everyone else: the 302 with UTM tags, `lc_cid` and the discount code.
 
 use super::{cache, clicks, config, now, privacy, random, store, DB, LINKS_KV};
-use crate::click::{self, Click, RequestFacts, Trigger, Via, Visit};
-use crate::clicklog::ClickRow;
-use crate::code::PromoCode;
-use crate::discount::StoreDefaults;
-use crate::ids::{ClickId, VisitorId, ID_BYTES};
-use crate::link::{Availability, CachedLink, LinkStatus};
-use crate::pages;
-use crate::route::Method;
-use crate::slug::Slug;
-use crate::targeting::{self, VisitorFacts};
-use crate::ua::{self, BotKind};
+use crate::base::route::Method;
+use crate::links::code::PromoCode;
+use crate::links::discount::StoreDefaults;
+use crate::links::link::{Availability, CachedLink, LinkStatus};
+use crate::links::slug::Slug;
+use crate::links::targeting::{self, VisitorFacts};
+use crate::traffic::click::{self, Click, RequestFacts, Trigger, Via, Visit};
+use crate::traffic::group_commit::ClickRow;
+use crate::traffic::ids::{ClickId, VisitorId, ID_BYTES};
+use crate::traffic::ua::{self, BotKind};
+use crate::traffic::visitor_pages;
 use worker::{console_error, Context, Env, Request, Response, Result};
 
 pub fn not_found_page() -> Result<Response> {
-    let resp = Response::from_html(pages::NOT_FOUND)?.with_status(404);
+    let resp = Response::from_html(visitor_pages::NOT_FOUND)?.with_status(404);
     resp.headers().set("Cache-Control", "no-store")?;
     Ok(resp)
 }
@@ -89,7 +89,7 @@ fn expired_response(link: &CachedLink) -> Result<Response> {
             r.headers().set("Location", url.as_str())?;
             r
         }
-        None => Response::from_html(pages::GONE)?.with_status(410),
+        None => Response::from_html(visitor_pages::GONE)?.with_status(410),
     };
     resp.headers().set("Cache-Control", "private, no-store")?;
     resp.headers().set("X-Robots-Tag", "noindex")?;
@@ -188,9 +188,9 @@ fn visit(
 
     let preview_bot = !head && info.bot.is_some_and(|b| b.kind == BotKind::Preview);
     let resp = if preview_bot {
-        Response::from_html(pages::preview(&link.destination))?
+        Response::from_html(visitor_pages::preview(&link.destination))?
     } else if !is_bot && link.escape_in_app && info.app.is_some() {
-        Response::from_html(pages::interstitial(
+        Response::from_html(visitor_pages::interstitial(
             &location,
             info.os,
             link.code.as_deref(),
@@ -231,7 +231,7 @@ fn visit(
             // They identify the click to the ad platform: kept only when
             // the visit may use the cookie, and never for bots.
             ad_click_ids: if tracked && !is_bot {
-                crate::adclick::from_query(url.query())
+                crate::traffic::ad_click_ids::from_query(url.query())
             } else {
                 None
             },

@@ -6,20 +6,20 @@ use super::http::{self, read_json, unavailable};
 use super::rows::{query, row};
 use super::store::{all, all_metered, first, json_text, run};
 use super::{auth, config, now, DB};
-use crate::attribution::Model;
+use crate::attribution::models::Model;
+use crate::base::body::Patch;
+use crate::base::error::{ApiError, ParseError};
+use crate::base::fx::{NewRate, Rates, RATE_SCALE};
+use crate::base::money::Currency;
+use crate::base::pagination::{next_cursor, Page};
+use crate::base::route::Route;
+use crate::base::time;
 use crate::config::Config;
-use crate::cost::{CampaignGoals, NewCost};
-use crate::engagement::EngagementAgg;
-use crate::error::{ApiError, ParseError};
-use crate::fx::{NewRate, Rates, RATE_SCALE};
-use crate::input::Patch;
-use crate::ltv::{GroupSums, LtvGroup, LtvParams};
-use crate::money::Currency;
-use crate::page::{next_cursor, Page};
-use crate::report::{self, CreditAgg, Dim, Format, Inputs, Key, ReportParams};
-use crate::roster::Tiers;
-use crate::route::Route;
-use crate::time;
+use crate::reporting::cost::{CampaignGoals, NewCost};
+use crate::reporting::ltv::{GroupSums, LtvGroup, LtvParams};
+use crate::reporting::report::{self, CreditAgg, Dim, Format, Inputs, Key, ReportParams};
+use crate::roster::influencers::Tiers;
+use crate::traffic::storefront::EngagementAgg;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use worker::{D1Database, Env, Request, Response};
@@ -354,7 +354,7 @@ async fn patch_campaign(
     http::json(
         200,
         &json!({"slug": slug, "target_cpa": cpa.map(|c| report::money(c, config.reporting_currency)),
-                "min_roas": roas.map(|r| report::ratio(i128::from(r), 1000, 3))}),
+                "min_roas": roas.map(|r| crate::base::decimal::ratio(i128::from(r), 1000, 3))}),
     )
 }
 
@@ -791,7 +791,7 @@ pub async fn reporting_costs(
         .collect())
 }
 
-/// Lifetime value by acquisition source ([`crate::ltv`]): one query over
+/// Lifetime value by acquisition source ([`crate::reporting::ltv`]): one query over
 /// the conversions, their credits and (for tiers) the roster. An order's
 /// revenue is its credited revenue in the reporting currency (net of
 /// refunds); an order no model credited counts its net revenue as its last
@@ -863,7 +863,12 @@ async fn ltv(db: &D1Database, p: &LtvParams, config: &Config) -> Result<serde_js
             revenue_micros: i128::from(r.revenue_milli) * 1000,
         })
         .collect();
-    Ok(crate::ltv::build(p, &sums, now, config.reporting_currency))
+    Ok(crate::reporting::ltv::build(
+        p,
+        &sums,
+        now,
+        config.reporting_currency,
+    ))
 }
 
 pub async fn load_rates(db: &D1Database) -> Result<Rates> {
@@ -903,8 +908,11 @@ pub async fn ranking(db: &D1Database, p: &ReportParams, config: &Config) -> Resu
     let minor = |v: Option<&Value>| -> i64 {
         v.and_then(Value::as_str)
             .and_then(|s| {
-                crate::money::Money::parse(s.trim_start_matches('-'), config.reporting_currency)
-                    .ok()
+                crate::base::money::Money::parse(
+                    s.trim_start_matches('-'),
+                    config.reporting_currency,
+                )
+                .ok()
             })
             .map_or(0, |m| m.minor)
     };
@@ -1041,13 +1049,13 @@ fn dashboard_access(req: &Request, env: &Env) -> bool {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let Some(value) = crate::session::from_cookie(&cookie) else {
+    let Some(value) = crate::reporting::session::from_cookie(&cookie) else {
         return false;
     };
     ["REPORTS_TOKEN", "ADMIN_TOKEN"]
         .iter()
         .filter_map(|n| secret(env, n))
-        .any(|s| crate::session::verify(&s, value, now()))
+        .any(|s| crate::reporting::session::verify(&s, value, now()))
 }
 
 /// `POST /dashboard/login`: a form with the token; sets the session cookie.
@@ -1068,14 +1076,17 @@ pub async fn login(mut req: Request, env: &Env) -> worker::Result<Response> {
             resp.headers().set("Location", "/dashboard")?;
             resp.headers().set(
                 "Set-Cookie",
-                &crate::session::set_cookie(&crate::session::issue(&s, now())),
+                &crate::reporting::session::set_cookie(&crate::reporting::session::issue(
+                    &s,
+                    now(),
+                )),
             )?;
             resp.headers().set("Cache-Control", "no-store")?;
             Ok(resp)
         }
         None => html(
             401,
-            crate::dashboard::login_page(Some("That token is not valid.")),
+            crate::reporting::dashboard::login_page(Some("That token is not valid.")),
         ),
     }
 }
@@ -1083,7 +1094,7 @@ pub async fn login(mut req: Request, env: &Env) -> worker::Result<Response> {
 /// `GET /dashboard`.
 pub async fn dashboard(req: Request, env: &Env) -> worker::Result<Response> {
     if !dashboard_access(&req, env) {
-        return html(401, crate::dashboard::login_page(None));
+        return html(401, crate::reporting::dashboard::login_page(None));
     }
     let query = req
         .url()
@@ -1091,7 +1102,7 @@ pub async fn dashboard(req: Request, env: &Env) -> worker::Result<Response> {
         .and_then(|u| u.query().map(str::to_owned))
         .unwrap_or_default();
     match dashboard_data(env, &query).await {
-        Ok(d) => html(200, crate::dashboard::render(&d)),
+        Ok(d) => html(200, crate::reporting::dashboard::render(&d)),
         Err(ApiError::Unavailable) => html(
             503,
             "<!doctype html><p>Storage is unavailable; retry in a moment.</p>".into(),
@@ -1100,13 +1111,13 @@ pub async fn dashboard(req: Request, env: &Env) -> worker::Result<Response> {
             http::status(&e),
             format!(
                 "<!doctype html><p>{}</p>",
-                crate::pages::escape(&e.to_string())
+                crate::base::html::escape(&e.to_string())
             ),
         ),
     }
 }
 
-async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data> {
+async fn dashboard_data(env: &Env, query: &str) -> Result<crate::reporting::dashboard::Data> {
     let db = env.d1(DB).map_err(unavailable("D1 binding"))?;
     let config = config(env);
     let today = time::day_of(now());
@@ -1194,7 +1205,7 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
             m
         })
         .collect();
-    Ok(crate::dashboard::Data {
+    Ok(crate::reporting::dashboard::Data {
         model: Some(model),
         from: time::format_date(p.from_day),
         to: time::format_date(p.to_day),
@@ -1204,7 +1215,7 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::dashboard::Data
         comparison: comparison.rows,
         weekly: weekly.rows,
         by_app: apps.rows,
-        quality: crate::order::map(counts.into_iter().map(|c| (c.kind, c.n))),
+        quality: crate::base::sorting::map(counts.into_iter().map(|c| (c.kind, c.n))),
         checks,
         ltv: cohorts,
     })

@@ -1,23 +1,23 @@
 //! The spreadsheet workflow's shell: the CSV import (`POST /api/v1/import`,
-//! planned by [`crate::import`], written in one D1 batch) and the master
+//! planned by [`crate::roster::import`], written in one D1 batch) and the master
 //! spreadsheet export (`GET /api/v1/export/links.csv`, built by
-//! [`crate::export`]).
+//! [`crate::roster::export`]).
 
 use super::reports::reporting_costs;
 use super::rows::{query, row};
 use super::store::{self, all, stmt};
-use crate::bulk::BULK_MAX;
-use crate::code::PromoCode;
+use crate::base::error::ApiError;
+use crate::base::money::{Currency, Money};
+use crate::base::time;
 use crate::config::Config;
-use crate::error::ApiError;
-use crate::export::{self, ExportRow};
-use crate::import::{self, Action, ExistingLink, PlannedLink, RowError, Snapshot};
-use crate::link::LinkRecord;
-use crate::money::{Currency, Money};
-use crate::names::{CampaignSlug, Handle};
-use crate::roster::{format_percent, Profile, Tiers};
-use crate::slug::{Slug, GENERATED_LEN};
-use crate::time;
+use crate::links::bulk::BULK_MAX;
+use crate::links::code::PromoCode;
+use crate::links::link::LinkRecord;
+use crate::links::slug::{Slug, GENERATED_LEN};
+use crate::links::utm_names::{CampaignSlug, Handle};
+use crate::roster::export::{self, ExportRow};
+use crate::roster::import::{self, Action, ExistingLink, PlannedLink, RowError, Snapshot};
+use crate::roster::influencers::{format_percent, Profile, Tiers};
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
@@ -177,7 +177,7 @@ pub async fn links_csv(db: &D1Database, config: &Config, origin: &str) -> Result
             l,
             profile,
             &config.tiers,
-            crate::link::short_url(&base, &l.slug),
+            crate::links::link::short_url(&base, &l.slug),
             l.tracking_url(&config.store),
             m,
         );

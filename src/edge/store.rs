@@ -6,25 +6,25 @@
 
 use super::http::unavailable;
 use super::rows::{self, query, row, D1Out, FromRow};
-use crate::bulk::{BulkAction, BulkEdit, BULK_MAX};
-use crate::click::{LinkStats, StatsCounts, UNIQUE_WINDOW};
-use crate::clicklog::{self, ClickRow, Param, ROWS_PER_STATEMENT};
-use crate::code::{CodeView, NewCode, PromoCode};
-use crate::destination::Destination;
-use crate::discount::{DiscountSetting, DiscountStyle, ParamName};
-use crate::error::{ApiError, ParseError};
-use crate::link::{
+use crate::base::error::{ApiError, ParseError};
+use crate::base::money::{Currency, Money};
+use crate::base::pagination::Page;
+use crate::base::time::Millis;
+use crate::links::bulk::{BulkAction, BulkEdit, BULK_MAX};
+use crate::links::code::{CodeView, NewCode, PromoCode};
+use crate::links::destination::Destination;
+use crate::links::discount::{DiscountSetting, DiscountStyle, ParamName};
+use crate::links::link::{
     parse_tags, ContentPiece, Format, Limits, LinkRecord, LinkStatus, NewLink, Routing,
 };
-use crate::money::{Currency, Money};
-use crate::names::{CampaignSlug, Handle, Platform, Tag, UtmValue};
-use crate::page::Page;
-use crate::roster::{
+use crate::links::slug::Slug;
+use crate::links::targeting;
+use crate::links::utm_names::{CampaignSlug, Handle, Platform, Tag, UtmValue};
+use crate::roster::influencers::{
     CampaignView, Contract, InfluencerView, NewCampaign, NewInfluencer, Profile, Tiers,
 };
-use crate::slug::Slug;
-use crate::targeting;
-use crate::time::Millis;
+use crate::traffic::click::{LinkStats, StatsCounts, UNIQUE_WINDOW};
+use crate::traffic::group_commit::{self, ClickRow, Param, ROWS_PER_STATEMENT};
 use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -151,7 +151,7 @@ impl TryFrom<LinkRow> for LinkRecord {
     fn try_from(r: LinkRow) -> std::result::Result<Self, String> {
         let id = r.id;
         let bad = |what: &'static str| {
-            move |e: crate::error::ParseError| format!("link row {id}: {what}: {}", e.message)
+            move |e: crate::base::error::ParseError| format!("link row {id}: {what}: {}", e.message)
         };
         let category = r
             .product_category
@@ -778,7 +778,7 @@ pub async fn bulk_edit(db: &D1Database, edit: &BulkEdit, now: Millis) -> Result<
 }
 
 /// Inserts click rows as one D1 batch (one transaction) of multi-row
-/// `INSERT`s ([`clicklog::insert_sql`], within the bound-parameter limit);
+/// `INSERT`s ([`group_commit::insert_sql`], within the bound-parameter limit);
 /// a click id already stored is skipped.
 pub async fn insert_click_rows(db: &D1Database, rows: &[ClickRow]) -> worker::Result<()> {
     let statements = rows
@@ -794,7 +794,8 @@ pub async fn insert_click_rows(db: &D1Database, rows: &[ClickRow]) -> worker::Re
                     Param::Null => JsValue::NULL,
                 })
                 .collect();
-            db.prepare(clicklog::insert_sql(chunk.len())).bind(&values)
+            db.prepare(group_commit::insert_sql(chunk.len()))
+                .bind(&values)
         })
         .collect::<worker::Result<Vec<_>>>()?;
     if !statements.is_empty() {
@@ -869,7 +870,7 @@ pub async fn link_stats(db: &D1Database, link_id: i64) -> Result<LinkStats> {
         last: r.last_click,
     });
     let by_app: BTreeMap<String, u64> =
-        crate::order::map(apps.into_iter().map(|a| (a.app, a.clicks)));
+        crate::base::sorting::map(apps.into_iter().map(|a| (a.app, a.clicks)));
     Ok(LinkStats::new(counts, by_app))
 }
 
@@ -1173,10 +1174,10 @@ pub async fn erase_person(
     )
     .await?;
     let mut persons: Vec<&str> = keys.iter().map(|k| k.person_id.as_str()).collect();
-    crate::order::sort(&mut persons);
+    crate::base::sorting::sort(&mut persons);
     persons.dedup();
     let key_list: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
-    let plan = crate::identity::Erasure::plan(id, &key_list);
+    let plan = crate::ingest::identity::Erasure::plan(id, &key_list);
     // Storefront events: the snippet's own visitor id, or any click of the
     // person's visitors (before the clicks are moved to fresh ids).
     let mut writes = vec![stmt(

@@ -1,5 +1,5 @@
 //! Outbound webhooks from the edge (signing, payloads and the retry rule
-//! are [`crate::webhook`]).
+//! are [`crate::outbound::webhook`]).
 //!
 //! * **Outbox.** An event becomes one `webhook_deliveries` row per active
 //!   endpoint subscribed to it, with its payload fixed then, keyed by
@@ -18,14 +18,14 @@ use super::http::{self, read_json, unavailable};
 use super::rows::{query, row};
 use super::store::{all, batch, first, json_text, out, stmt};
 use super::{auth, config, now, DB};
-use crate::attribution::Model;
+use crate::attribution::models::Model;
+use crate::base::error::{ApiError, ParseError};
+use crate::base::money::Currency;
+use crate::base::pagination::{next_cursor, Page};
+use crate::base::route::Route;
+use crate::base::time::{format_rfc3339, Millis};
 use crate::config::Config;
-use crate::error::{ApiError, ParseError};
-use crate::money::Currency;
-use crate::page::{next_cursor, Page};
-use crate::route::Route;
-use crate::time::{format_rfc3339, Millis};
-use crate::webhook::{
+use crate::outbound::webhook::{
     self, AttributedConversion, CreditLine, EndpointInput, EventKind, NewEndpoint, Outcome,
 };
 use serde_json::{json, Value};
@@ -452,7 +452,7 @@ pub async fn refunded(db: &D1Database, r: &webhook::Refunded, refund_key: &str) 
 
 /// Queues `link.broken` for a failed link check (once a day per link).
 pub async fn link_broken(db: &D1Database, b: &webhook::BrokenLink) {
-    let day = crate::time::format_date(crate::time::day_of(b.checked_at));
+    let day = crate::base::time::format_date(crate::base::time::day_of(b.checked_at));
     let key = format!("link.broken:{}:{day}", b.slug);
     queue_alone(db, EventKind::LinkBroken, &key, |id, now| {
         webhook::link_broken(id, now, b)
@@ -538,7 +538,9 @@ pub async fn export(db: &D1Database, now: Millis) -> Result<usize> {
             click_id: c.click_id.clone(),
             email_sha256: c.email_sha256.clone(),
             credits: lines,
-            ad_click_ids: crate::adclick::parse(click.and_then(|k| k.ad_click_ids.as_deref())),
+            ad_click_ids: crate::traffic::ad_click_ids::parse(
+                click.and_then(|k| k.ad_click_ids.as_deref()),
+            ),
             click_at: click.map(|k| k.ts),
         };
         let key = format!("conversion.attributed:{}", c.order_id);

@@ -4,7 +4,7 @@
 //! change nothing; a late touchpoint reprocesses only its conversion.
 
 use crate::support::*;
-use linkcredit::ids::{ClickId, VisitorId};
+use linkcredit::traffic::ids::{ClickId, VisitorId};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

@@ -252,7 +252,7 @@ fn shopify_orders_are_verified_mapped_and_stored_once() {
     let order = order_id.to_string();
     // Created just after the click, written as Shopify does (shop's offset).
     let created_ms = (now_ms() / 1000 + 1) * 1000;
-    let local = linkcredit::time::format_rfc3339(created_ms - 5 * 3_600_000);
+    let local = linkcredit::base::time::format_rfc3339(created_ms - 5 * 3_600_000);
     let created_at = format!("{}-05:00", &local[..19]);
     let body = include_str!("../fixtures/shopify_order.json")
         .replace("__ORDER_ID__", &order_id.to_string())
@@ -302,7 +302,7 @@ fn shopify_orders_are_verified_mapped_and_stored_once() {
     assert_eq!(c["currency"], "USD");
     assert_eq!(
         c["occurred_at"],
-        linkcredit::time::format_rfc3339(created_ms).as_str()
+        linkcredit::base::time::format_rfc3339(created_ms).as_str()
     );
     assert_eq!(c["click_id"], cid.as_str());
     assert_eq!(c["customer_id"], "7001234567");

@@ -216,7 +216,7 @@ fn a_network_may_send_twenty_visitors_worth_a_minute() {
 
 /// Today's report row of one link.
 fn link_row(slug: &str) -> Value {
-    let day = linkcredit::time::format_date(now_ms() / 86_400_000);
+    let day = linkcredit::base::time::format_date(now_ms() / 86_400_000);
     let rep = report(&format!("group_by=link&from={day}&to={day}"));
     rep["rows"]
         .as_array()
@@ -241,7 +241,8 @@ fn leading_indicators_are_report_columns() {
     for n in 1..=3 {
         let cid = click(slug);
         let stats = stats_eventually(slug, n);
-        let at = linkcredit::time::parse_rfc3339(stats["last_click_at"].as_str().unwrap()).unwrap();
+        let at = linkcredit::base::time::parse_rfc3339(stats["last_click_at"].as_str().unwrap())
+            .unwrap();
         ts.insert(cid.clone(), at);
         cids.push(cid);
     }
@@ -299,7 +300,7 @@ fn leading_indicators_are_report_columns() {
     post(Some(b), &vb, "add_to_cart", ts[b] + 30_000, "/");
     post(Some(c), &vc, "page_view", ts[c] + 3_000, "/");
 
-    let day = linkcredit::time::format_date(now_ms() / 86_400_000);
+    let day = linkcredit::base::time::format_date(now_ms() / 86_400_000);
     let rep = report(&format!(
         "group_by=influencer&from={day}&to={day}&model=last_touch"
     ));

@@ -594,7 +594,7 @@ fn reports_group_by_trigger_rule_variant_and_tag() {
 
     // Two orders: 50.00 after the iPhone click, 100.00 after the QR scan.
     let now = now_ms();
-    let occurred = linkcredit::time::format_rfc3339(now);
+    let occurred = linkcredit::base::time::format_rfc3339(now);
     for (order, click, revenue) in [
         (unique("ord-ios"), &ios_click, "50.00"),
         (unique("ord-qr"), &qr_click, "100.00"),
@@ -606,7 +606,7 @@ fn reports_group_by_trigger_rule_variant_and_tag() {
         );
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let day = linkcredit::time::format_date(now / 86_400_000);
+    let day = linkcredit::base::time::format_date(now / 86_400_000);
     let range = format!("from={day}&to={day}&model=last_touch");
     let who = [json!(handle)];
     // Attribution (and the rollups) until the report holds both orders and

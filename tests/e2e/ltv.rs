@@ -3,7 +3,7 @@
 //! for the horizon.
 
 use crate::support::*;
-use linkcredit::ids::ClickId;
+use linkcredit::traffic::ids::ClickId;
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
@@ -23,7 +23,7 @@ fn click_at(slug: &str, ts: i64) -> String {
 
 fn order(id: &str, at: i64, revenue: &str, customer: &str, click: Option<&str>) {
     let (revenue, currency) = revenue.split_once(' ').unwrap_or((revenue, "USD"));
-    let mut body = json!({"order_id": id, "occurred_at": linkcredit::time::format_rfc3339(at),
+    let mut body = json!({"order_id": id, "occurred_at": linkcredit::base::time::format_rfc3339(at),
                           "revenue": revenue, "currency": currency, "customer_id": customer});
     if let Some(c) = click {
         body["click_id"] = json!(c);
@@ -70,7 +70,7 @@ fn lifetime_value_by_acquisition_source() {
         "PUT",
         "/api/v1/fx",
         Some(json!({"currency": "GBP", "rate_to_reporting": "1.25",
-                    "valid_from": linkcredit::time::format_date((t - 400 * DAY) / DAY)})),
+                    "valid_from": linkcredit::base::time::format_date((t - 400 * DAY) / DAY)})),
     );
     assert!(r.status == 200 || r.status == 201, "{}", r.body);
     order(&c("a2-2"), t - 70 * DAY, "16.00 GBP", &c("ca2"), None);
@@ -79,7 +79,7 @@ fn lifetime_value_by_acquisition_source() {
     order(&c("b1-2"), t - 100 * DAY, "60.00", &c("cb1"), None);
     let r = ingest(
         "/api/v1/touchpoints",
-        &json!({"occurred_at": linkcredit::time::format_rfc3339(t - 130 * DAY - 3_600_000),
+        &json!({"occurred_at": linkcredit::base::time::format_rfc3339(t - 130 * DAY - 3_600_000),
                 "channel": "email", "customer_id": c("ce1")}),
     );
     assert_eq!(r.status, 201, "{}", r.body);

@@ -3,8 +3,8 @@
 //! in the next open month.
 
 use crate::support::*;
-use linkcredit::ids::ClickId;
-use linkcredit::payout::Period;
+use linkcredit::reporting::payout::Period;
+use linkcredit::traffic::ids::ClickId;
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
@@ -26,7 +26,7 @@ fn click(slug: &str, visitor: &str, ts: i64) -> String {
 fn order(id: &str, at: i64, revenue: &str, click: &str) {
     let r = ingest(
         "/api/v1/conversions",
-        &json!({"order_id": id, "occurred_at": linkcredit::time::format_rfc3339(at),
+        &json!({"order_id": id, "occurred_at": linkcredit::base::time::format_rfc3339(at),
                 "revenue": revenue, "currency": "USD", "click_id": click}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
@@ -65,7 +65,7 @@ fn payouts_are_exact_frozen_on_close_and_adjusted_later() {
         lb["influencer"].as_str().unwrap().to_owned(),
     );
     let (sa, sb) = (la["slug"].as_str().unwrap(), lb["slug"].as_str().unwrap());
-    let start = linkcredit::time::format_date(month.first_day());
+    let start = linkcredit::base::time::format_date(month.first_day());
     for (h, terms) in [
         (
             &a,

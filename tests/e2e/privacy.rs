@@ -202,19 +202,19 @@ fn erasing_a_person_removes_ids_and_keeps_totals() {
     let now = now_ms();
     let r = ingest(
         "/api/v1/conversions",
-        &json!({"order_id": order, "occurred_at": linkcredit::time::format_rfc3339(now),
+        &json!({"order_id": order, "occurred_at": linkcredit::base::time::format_rfc3339(now),
                 "revenue": "80.00", "currency": "USD", "click_id": cid, "visitor_id": vid,
                 "customer_id": customer, "email_sha256": "a".repeat(64)}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let r = ingest(
         "/api/v1/touchpoints",
-        &json!({"occurred_at": linkcredit::time::format_rfc3339(now - 1000), "channel": "email",
+        &json!({"occurred_at": linkcredit::base::time::format_rfc3339(now - 1000), "channel": "email",
                 "customer_id": customer}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     attribute_orders(std::slice::from_ref(&order));
-    let day = linkcredit::time::format_date(now / 86_400_000);
+    let day = linkcredit::base::time::format_date(now / 86_400_000);
     let before = totals_of(&handle, &day);
     assert!(!before.as_array().unwrap().is_empty(), "{before}");
 
@@ -355,7 +355,7 @@ fn retention_prunes_old_raw_clicks_and_keeps_rollups() {
     assert_eq!(rolled(), 3, "the rollup keeps every click");
     // A rebuild of that day leaves the click rollup alone (its raw clicks
     // are gone).
-    let date = linkcredit::time::format_date(day);
+    let date = linkcredit::base::time::format_date(day);
     let r = admin(
         "POST",
         &format!("/api/v1/attribution/rollups?from={date}&to={date}"),

@@ -41,11 +41,11 @@ fn refunds_reduce_credited_revenue_exactly_and_once() {
     let now = now_ms();
     let r = ingest(
         "/api/v1/conversions",
-        &json!({"order_id": order, "occurred_at": linkcredit::time::format_rfc3339(now),
+        &json!({"order_id": order, "occurred_at": linkcredit::base::time::format_rfc3339(now),
                 "revenue": "100.00", "currency": "USD", "click_id": cid}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
-    let day = linkcredit::time::format_date(now / 86_400_000);
+    let day = linkcredit::base::time::format_date(now / 86_400_000);
     let range = format!("from={day}&to={day}");
     assert_eq!(
         credited_eventually(handle, &range, "last_touch", "100.00"),

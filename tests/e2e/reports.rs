@@ -3,7 +3,7 @@
 //! after its first run, so the numbers are known by hand).
 
 use crate::support::*;
-use linkcredit::time::{day_of, format_date};
+use linkcredit::base::time::{day_of, format_date};
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;

@@ -157,7 +157,7 @@ fn reports_by_tier_format_category_and_posted_week() {
     assert_eq!(stats_eventually(&slug(&la), 2)["clicks"], 2);
     assert_eq!(stats_eventually(&slug(&lb), 1)["clicks"], 1);
     let now = now_ms();
-    let occurred = linkcredit::time::format_rfc3339(now);
+    let occurred = linkcredit::base::time::format_rfc3339(now);
     for (cid, revenue) in [(&ca, "100.00"), (&cb, "40.00")] {
         let r = ingest(
             "/api/v1/conversions",
@@ -165,7 +165,7 @@ fn reports_by_tier_format_category_and_posted_week() {
         );
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let day = linkcredit::time::format_date(now / 86_400_000);
+    let day = linkcredit::base::time::format_date(now / 86_400_000);
     let range = format!("from={day}&to={day}&model=last_touch");
     let who = [a.as_str(), b.as_str()];
     let want = |ka: Value, kb: Value| {

@@ -84,7 +84,7 @@ fn attempt_times(d: &Value) -> Vec<i64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| linkcredit::time::parse_rfc3339(a["at"].as_str().unwrap()).unwrap())
+        .map(|a| linkcredit::base::time::parse_rfc3339(a["at"].as_str().unwrap()).unwrap())
         .collect()
 }
 
@@ -114,13 +114,13 @@ fn conversions_are_delivered_signed_after_two_failures_and_replayed() {
     let cid = query_param(r.header("location").unwrap(), "lc_cid").unwrap();
     let stats = stats_eventually(slug, 1);
     let click_at =
-        linkcredit::time::parse_rfc3339(stats["last_click_at"].as_str().unwrap()).unwrap();
+        linkcredit::base::time::parse_rfc3339(stats["last_click_at"].as_str().unwrap()).unwrap();
     let order = unique("hook-order");
     let occurred = now_ms();
     let email = "ab".repeat(32);
     let r = ingest(
         "/api/v1/conversions",
-        &json!({"order_id": order, "occurred_at": linkcredit::time::format_rfc3339(occurred),
+        &json!({"order_id": order, "occurred_at": linkcredit::base::time::format_rfc3339(occurred),
                 "revenue": "100.00", "currency": "USD", "click_id": cid, "email_sha256": email}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
@@ -235,7 +235,7 @@ fn a_failing_receiver_ends_in_the_dead_letter_list_and_a_replay_delivers() {
     let order = unique("hook-refund");
     let r = ingest(
         "/api/v1/conversions",
-        &json!({"order_id": order, "occurred_at": linkcredit::time::format_rfc3339(now_ms() - 60_000),
+        &json!({"order_id": order, "occurred_at": linkcredit::base::time::format_rfc3339(now_ms() - 60_000),
                 "revenue": "100.00", "currency": "USD"}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
@@ -262,7 +262,7 @@ fn a_failing_receiver_ends_in_the_dead_letter_list_and_a_replay_delivers() {
     assert!(statuses(&d).iter().all(|s| *s == json!(503)), "{d}");
     assert_eq!(d["next_attempt_at"], Value::Null);
     // Every attempt within the 7.2 s the e2e worker allows.
-    let created = linkcredit::time::parse_rfc3339(d["created_at"].as_str().unwrap()).unwrap();
+    let created = linkcredit::base::time::parse_rfc3339(d["created_at"].as_str().unwrap()).unwrap();
     assert!(
         attempt_times(&d).iter().all(|t| t - created <= 7_200),
         "{d}"
@@ -318,7 +318,7 @@ fn a_broken_link_is_reported_once_a_day() {
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.json()["ok"], false, "{}", r.body);
     }
-    let day = linkcredit::time::format_date(now_ms() / 86_400_000);
+    let day = linkcredit::base::time::format_date(now_ms() / 86_400_000);
     let key = format!("link.broken:{slug}:{day}");
     let d = until_status(endpoint, &key, "delivered");
     let got = rx.of(d["id"].as_i64().unwrap());
