@@ -6,5 +6,5 @@
 #[ignore]
 fn strict_mode_sets_no_cookie_anywhere_without_consent() {
     // No EU header: outside the EU, strict mode still asks for consent.
-    crate::traffic::privacy::check_anonymous_visits(&[]);
+    crate::privacy::check_anonymous_visits(&[]);
 }
