@@ -119,3 +119,11 @@ pub async fn read_csv(req: &mut Request) -> Result<String, ApiError> {
     String::from_utf8(read_body(req, MAX_CSV_BYTES).await?)
         .map_err(|_| ApiError::invalid("invalid_encoding", "the CSV must be UTF-8"))
 }
+
+pub fn conflict(code: &'static str, field: &str, message: String) -> ApiError {
+    ApiError::Conflict {
+        code,
+        message,
+        field: Some(field.to_owned()),
+    }
+}

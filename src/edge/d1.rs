@@ -19,13 +19,19 @@
 //!   JSON objects (`FromRow` for `serde_json::Map`).
 //! * [`query!`] has `worker::query!`'s forms and binds arguments through
 //!   [`Param`], with the same JS values.
-//! * [`all`], [`first`] and [`batch`] run statements through the sys
+//! * [`sys_all`], [`sys_first`] and [`sys_batch`] run statements through the sys
 //!   bindings (`worker_sys`), awaiting the promises themselves, and
 //!   [`D1Out`] wraps one statement's result: its [`rows`](D1Out::rows) and
 //!   its [`meta`](D1Out::meta) (changes, last row id, rows read and
 //!   written). Errors stay `worker::Error`s, which the callers map to a 503
 //!   as before.
+//!
+//! On top of them, what every handler uses: [`first`], [`all`], [`run`],
+//! [`batch`] and [`all_metered`] (failures become a 503 naming what was
+//! being done), [`stmt`], [`json_text`], and the rows-read [`Meter`].
 
+use crate::base::error::ApiError;
+use crate::edge::http::unavailable;
 use serde_json::{Map, Number, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::js_sys::{Array, Object, Promise, Reflect};
@@ -163,11 +169,11 @@ macro_rules! row {
             $($(#[$fmeta])* $fvis $field: $ty,)*
         }
 
-        impl $crate::edge::rows::FromRow for $name {
+        impl $crate::edge::d1::FromRow for $name {
             fn from_row(
                 row: &::wasm_bindgen::JsValue,
             ) -> ::std::result::Result<Self, ::std::string::String> {
-                let mut r = $crate::edge::rows::Reader::new(row);
+                let mut r = $crate::edge::d1::Reader::new(row);
                 let value = Self {
                     $($field: r.get(stringify!($field)),)*
                 };
@@ -176,6 +182,7 @@ macro_rules! row {
         }
     )*};
 }
+
 pub(crate) use row;
 
 /// A value bound to a statement parameter by [`query!`], as `worker`'s
@@ -234,9 +241,10 @@ macro_rules! query {
     };
     ($db:expr, $sql:expr, $($arg:expr),+ $(,)?) => {
         ::worker::D1Database::prepare($db, $sql)
-            .bind(&[$($crate::edge::rows::Param::js(&$arg)),+])
+            .bind(&[$($crate::edge::d1::Param::js(&$arg)),+])
     };
 }
+
 pub(crate) use query;
 
 /// A row as a JSON object (for reports, whose columns depend on the
@@ -321,20 +329,20 @@ async fn settle(p: Result<Promise, JsValue>) -> worker::Result<JsValue> {
 }
 
 /// Runs a statement and returns its rows and metadata.
-pub async fn all(s: &D1PreparedStatement) -> worker::Result<D1Out> {
+pub async fn sys_all(s: &D1PreparedStatement) -> worker::Result<D1Out> {
     settle(s.inner().all()).await.map(D1Out)
 }
 
 /// Runs a statement and returns its first row object, if any (decode it
 /// with [`FromRow`]).
-pub async fn first(s: &D1PreparedStatement) -> worker::Result<Option<JsValue>> {
+pub async fn sys_first(s: &D1PreparedStatement) -> worker::Result<Option<JsValue>> {
     let row = settle(s.inner().first(None)).await?;
     Ok((!row.is_null() && !row.is_undefined()).then_some(row))
 }
 
 /// Runs statements as one D1 batch (a transaction); one result each, in
 /// order.
-pub async fn batch(db: &D1Database, statements: &Array) -> worker::Result<Vec<D1Out>> {
+pub async fn sys_batch(db: &D1Database, statements: &Array) -> worker::Result<Vec<D1Out>> {
     let js: &JsValue = db.as_ref();
     let sys: &worker::worker_sys::D1Database = js.unchecked_ref();
     let results = settle(sys.batch(statements.clone())).await?;
@@ -349,4 +357,132 @@ pub fn statements(statements: &[D1PreparedStatement]) -> Array {
         array.push(s.inner());
     }
     array
+}
+
+/// A bound statement, or a 503 logged as `what` when binding failed.
+pub(super) fn stmt(
+    s: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<D1PreparedStatement, ApiError> {
+    s.map_err(unavailable(what))
+}
+
+/// A value as one JSON text parameter (for `json_each(?n)`).
+pub(super) fn json_text<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+/// The first row of a statement, if any; failures are logged as `what`.
+pub(super) async fn first<T: FromRow>(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Option<T>, ApiError> {
+    let row = crate::edge::d1::sys_first(&stmt.map_err(unavailable(what))?)
+        .await
+        .map_err(unavailable(what))?;
+    row.map(|r| T::from_row(&r))
+        .transpose()
+        .map_err(unavailable(what))
+}
+
+/// A statement's rows and metadata; failures are logged as `what`.
+pub(super) async fn out(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<D1Out, ApiError> {
+    crate::edge::d1::sys_all(&stmt.map_err(unavailable(what))?)
+        .await
+        .map_err(unavailable(what))
+}
+
+/// All rows of a statement; failures are logged as `what`.
+pub(super) async fn all<T: FromRow>(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Vec<T>, ApiError> {
+    out(stmt, what).await?.rows().map_err(unavailable(what))
+}
+
+/// Runs a statement for its effect; failures are logged as `what`.
+pub(super) async fn run(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<(), ApiError> {
+    stmt.map_err(unavailable(what))?
+        .run()
+        .await
+        .map_err(unavailable(what))?;
+    Ok(())
+}
+
+/// Runs a D1 batch (one transaction), retrying transient failures (a busy
+/// database, a dropped connection) three times, after 0.1, 0.4 and 1.6 s. Only for
+/// batches that are safe to repeat: every batch in this crate is, because
+/// inserts are `ON CONFLICT`-guarded and replacements are delete-then-insert.
+pub(super) async fn batch(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Vec<D1Out>, ApiError> {
+    let statements = crate::edge::d1::statements(&statements);
+    let mut attempt = 0;
+    loop {
+        match crate::edge::d1::sys_batch(db, &statements).await {
+            Ok(results) => return Ok(results),
+            Err(e) if attempt < 3 => {
+                attempt += 1;
+                worker::console_warn!("{what}: attempt {attempt} failed ({e}); retrying");
+                worker::Delay::from(std::time::Duration::from_millis(25 * 4u64.pow(attempt))).await;
+            }
+            Err(e) => return Err(unavailable(what)(e)),
+        }
+    }
+}
+
+/// Like [`all`], and adds the rows D1 read to `rows_read`.
+pub(super) async fn all_metered<T: FromRow>(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+    rows_read: &mut usize,
+) -> Result<Vec<T>, ApiError> {
+    let r = out(stmt, what).await?;
+    *rows_read += r.meta().rows_read.unwrap_or(0);
+    r.rows().map_err(unavailable(what))
+}
+
+row! {
+    pub struct IdRow {
+        pub id: i64,
+    }
+}
+
+/// Counts rows read and written across the run's statements.
+#[derive(Default)]
+pub struct Meter {
+    pub read: usize,
+    pub written: usize,
+}
+
+impl Meter {
+    pub fn add(&mut self, r: &D1Out) {
+        let m = r.meta();
+        self.read += m.rows_read.unwrap_or(0);
+        self.written += m.rows_written.unwrap_or(0);
+    }
+}
+
+/// All rows of a statement, counting the rows read in `meter`.
+pub async fn read<T: FromRow>(
+    meter: &mut Meter,
+    s: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<Vec<T>, ApiError> {
+    all_metered(s, what, &mut meter.read).await
+}
+
+pub fn rows<T: FromRow>(r: Option<&D1Out>, what: &'static str) -> Result<Vec<T>, ApiError> {
+    match r {
+        Some(r) => r.rows().map_err(unavailable(what)),
+        None => Ok(Vec::new()),
+    }
 }

@@ -2,16 +2,20 @@
 //! credits of a month, frozen lines of closed months, adjustments carried
 //! into the first open month, and closing.
 
-use super::rows::{query, row};
-use super::store::{self, all, stmt};
 use crate::attribution::models::Model;
 use crate::base::error::{ApiError, ParseError};
+use crate::base::route::Route;
 use crate::base::time;
 use crate::config::Config;
-use crate::reporting::payout::{self, Earned, Line, Period};
+use crate::edge::auth::Admin;
+use crate::edge::d1::{all, query, row, stmt};
+use crate::edge::http::unavailable;
+use crate::reporting::payout;
+use crate::reporting::payout::{Earned, Line, Period};
 use crate::reporting::report::money;
 use serde_json::{json, Value};
-use worker::D1Database;
+use url::form_urlencoded;
+use worker::{D1Database, Env, Request, Response};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -65,11 +69,12 @@ async fn earned_lines(
             revenue_minor: e.revenue,
         })
         .collect();
-    let contracts: Vec<_> = store::all_profiles(db, config.reporting_currency)
-        .await?
-        .into_iter()
-        .map(|(h, p)| (h, p.contract))
-        .collect();
+    let contracts: Vec<_> =
+        crate::edge::roster::records::all_profiles(db, config.reporting_currency)
+            .await?
+            .into_iter()
+            .map(|(h, p)| (h, p.contract))
+            .collect();
     Ok(payout::lines(period, &contracts, &earned))
 }
 
@@ -223,7 +228,7 @@ pub async fn close(db: &D1Database, config: &Config, raw: &str, query: &str) -> 
     payout::check_close(
         period,
         closed.last().map(|c| c.0),
-        time::day_of(super::now()),
+        time::day_of(crate::edge::now()),
     )?;
     if closed.last().is_some_and(|c| c.0.next() != period) {
         return Err(ParseError::new(
@@ -233,7 +238,7 @@ pub async fn close(db: &D1Database, config: &Config, raw: &str, query: &str) -> 
         .at("period"));
     }
     let lines = open_lines(db, config, period, model, &closed).await?;
-    let now = super::now();
+    let now = crate::edge::now();
     let rows: Vec<Value> = lines
         .iter()
         .map(|l| json!({"i": l.influencer, "k": l.kind, "f": l.for_period, "a": l.amount_minor}))
@@ -256,11 +261,39 @@ pub async fn close(db: &D1Database, config: &Config, raw: &str, query: &str) -> 
                  SELECT ?1, json_extract(value, '$.i'), json_extract(value, '$.k'), json_extract(value, '$.f'), \
                         json_extract(value, '$.a') FROM json_each(?2)",
                 period.label(),
-                store::json_text(&rows)
+                crate::edge::d1::json_text(&rows)
             ),
             "binding payout lines",
         )?,
     ];
-    store::batch(db, writes, "closing a payout period").await?;
+    crate::edge::d1::batch(db, writes, "closing a payout period").await?;
     Ok(view(period, model.as_str(), Some(now), &lines, config))
+}
+
+/// `GET /api/v1/payouts` and `POST /api/v1/payouts/{period}/close`.
+pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Response> {
+    let Admin {
+        db, config, query, ..
+    } = Admin::from_request(&req, env)?;
+    match route {
+        Route::Payouts => {
+            let (v, csv) = crate::edge::reporting::payouts::get(&db, &config, &query).await?;
+            let wants_csv =
+                form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "format" && v == "csv");
+            if wants_csv {
+                let resp = Response::ok(csv).map_err(unavailable("building the payout CSV"))?;
+                let _ = resp
+                    .headers()
+                    .set("Content-Type", "text/csv; charset=utf-8");
+                Ok(resp)
+            } else {
+                crate::edge::http::json(200, &v)
+            }
+        }
+        Route::ClosePayout(period) => crate::edge::http::json(
+            200,
+            &crate::edge::reporting::payouts::close(&db, &config, period, &query).await?,
+        ),
+        _ => Err(ApiError::NotFound { what: "route" }),
+    }
 }

@@ -6,12 +6,16 @@
 //! result of each link is kept in D1 (`link_checks`, the latest per link),
 //! shown by the API, the quality findings and the cron's daily rotation.
 
-use super::{config, now, random, store, DB};
 use crate::base::error::ApiError;
+use crate::base::time::Millis;
 use crate::config::Config;
-use crate::links::check::{self, AgentResult, Hop};
+use crate::edge::d1::{all, first, query, row};
+use crate::edge::links::link_rows::{to_record, LinkRow, LINK_SELECT};
+use crate::edge::{config, now, DB};
+use crate::links::check::{AgentResult, Hop};
 use crate::links::link::LinkRecord;
-use crate::links::targeting::{self, VisitorFacts};
+use crate::links::targeting::VisitorFacts;
+use crate::links::{check, targeting};
 use crate::traffic::ids::{ClickId, ID_BYTES};
 use crate::traffic::ua;
 use serde::Serialize;
@@ -86,7 +90,7 @@ pub async fn check_link(
             country: None,
             accept_language: Some("en-US,en;q=0.9"),
         };
-        let cid = ClickId::from_random(random::bytes::<ID_BYTES>());
+        let cid = ClickId::from_random(crate::edge::random::bytes::<ID_BYTES>());
         let chosen = targeting::choose(
             &cached.rules,
             &cached.variants,
@@ -128,17 +132,17 @@ pub async fn check_link(
     }
     let (ok, reasons) = check::summarize(&agents);
     let checked_at = now();
-    store::save_link_check(
+    crate::edge::links::check::save_link_check(
         db,
         record.id,
         checked_at,
         ok,
-        &super::store::json_text(&reasons),
-        &super::store::json_text(&agents),
+        &crate::edge::d1::json_text(&reasons),
+        &crate::edge::d1::json_text(&agents),
     )
     .await?;
     if !ok {
-        super::webhooks::link_broken(
+        crate::edge::outbox::link_broken(
             db,
             &crate::outbound::webhook::BrokenLink {
                 slug: record.slug.as_str().to_owned(),
@@ -175,7 +179,7 @@ pub async fn check_due(
     limit: u32,
     max_age: i64,
 ) -> Result<Vec<Checked>> {
-    let due = store::links_due_for_check(db, now() - max_age, limit).await?;
+    let due = crate::edge::links::check::links_due_for_check(db, now() - max_age, limit).await?;
     let mut out = Vec::new();
     for record in &due {
         let base = config.short_base_for(record.domain.as_deref(), origin);
@@ -217,4 +221,79 @@ pub async fn scheduled(env: &Env) {
         Ok(_) => {}
         Err(e) => console_error!("link checks failed: {e}"),
     }
+}
+
+/// Keeps a link's latest check.
+pub async fn save_link_check(
+    db: &D1Database,
+    link_id: i64,
+    at: Millis,
+    ok: bool,
+    reasons: &str,
+    results: &str,
+) -> Result<()> {
+    crate::edge::d1::run(
+        query!(
+            db,
+            "INSERT INTO link_checks (link_id, checked_at, ok, reasons, results) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(link_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
+               reasons = excluded.reasons, results = excluded.results",
+            link_id,
+            at,
+            i64::from(ok),
+            reasons,
+            results
+        ),
+        "saving a link check",
+    )
+    .await
+}
+
+/// A link's latest check: `(checked_at, ok, reasons JSON, results JSON)`.
+pub async fn load_link_check(
+    db: &D1Database,
+    link_id: i64,
+) -> Result<Option<(Millis, bool, String, String)>> {
+    row! {
+        struct CheckRow {
+            checked_at: Millis,
+            ok: i64,
+            reasons: String,
+            results: String,
+        }
+    }
+    let row: Option<CheckRow> = first(
+        query!(
+            db,
+            "SELECT checked_at, ok, reasons, results FROM link_checks WHERE link_id = ?1",
+            link_id
+        ),
+        "reading a link check",
+    )
+    .await?;
+    Ok(row.map(|r| (r.checked_at, r.ok != 0, r.reasons, r.results)))
+}
+
+/// Up to `limit` active links never checked, or last checked before
+/// `before`, oldest check first.
+pub async fn links_due_for_check(
+    db: &D1Database,
+    before: Millis,
+    limit: u32,
+) -> Result<Vec<LinkRecord>> {
+    let rows: Vec<LinkRow> = all(
+        query!(
+            db,
+            &format!(
+                "{LINK_SELECT} LEFT JOIN link_checks k ON k.link_id = l.id \
+                 WHERE l.status = 'active' AND (k.checked_at IS NULL OR k.checked_at < ?1) \
+                 ORDER BY COALESCE(k.checked_at, 0), l.id LIMIT ?2"
+            ),
+            before,
+            limit
+        ),
+        "finding links due for a check",
+    )
+    .await?;
+    rows.into_iter().map(to_record).collect()
 }

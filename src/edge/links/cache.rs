@@ -11,15 +11,21 @@
 //! within about 60 s, and the memo holds an entry for 30 s. Admin writes
 //! update the memo of the isolate that made them at once.
 
+use crate::base::error::ApiError;
 use crate::base::memo::Memo;
 use crate::base::time::{Millis, SECOND};
-use crate::links::link::CachedLink;
+use crate::config::Config;
+use crate::edge::http::unavailable;
+use crate::edge::LINKS_KV;
+use crate::links::link::{CachedLink, LinkRecord};
 use crate::links::slug::Slug;
 use std::cell::RefCell;
-use worker::{console_error, kv::KvStore};
+use worker::kv::KvStore;
+use worker::{console_error, Env};
 
 /// How long an isolate trusts what it read from KV.
 pub const MEMO_TTL: Millis = 30 * SECOND;
+
 /// Most slugs one isolate remembers.
 const MEMO_CAPACITY: usize = 10_000;
 
@@ -38,6 +44,7 @@ fn remember(slug: &Slug, link: Option<&CachedLink>, now: Millis) {
 
 /// The value that marks a slug known not to exist.
 const MISSING: &str = "-";
+
 /// How long a missing-slug marker lives (KV's minimum TTL).
 const MISSING_TTL_SECONDS: u64 = 60;
 
@@ -101,4 +108,18 @@ pub async fn put_missing(kv: &KvStore, slug: &Slug, now: Millis) -> Result<(), S
         .execute()
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Writes the link's redirect record to KV, before answering, so the new
+/// state is what the next redirect sees.
+pub async fn publish(env: &Env, config: &Config, record: &LinkRecord) -> Result<(), ApiError> {
+    let kv = env.kv(LINKS_KV).map_err(unavailable("KV binding"))?;
+    crate::edge::links::cache::put(
+        &kv,
+        &record.slug,
+        &record.cached(&config.store),
+        crate::edge::now(),
+    )
+    .await
+    .map_err(unavailable("writing the link cache"))
 }

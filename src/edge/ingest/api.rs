@@ -5,20 +5,21 @@
 //! Nothing is answered 201 before its row is committed, and a rejected
 //! request writes nothing.
 
-use super::http::{self, read_json, unavailable};
-use super::ledger::{self, Ingested, Refunded};
-use super::{attrib, auth, now, DB};
 use crate::base::body::JsonObject;
 use crate::base::error::{ApiError, ParseError};
 use crate::base::money::{Currency, Money};
 use crate::base::route::{decode_segment, Route};
 use crate::base::time;
 use crate::config::Config;
+use crate::edge::http::{read_json, unavailable};
+use crate::edge::ingest::conversions::Ingested;
+use crate::edge::ingest::refunds::Refunded;
+use crate::edge::{now, DB};
 use crate::ingest::conversion::{BatchItem, NewConversion, MAX_BATCH};
-use crate::ingest::identity::{self, IdKind};
+use crate::ingest::identity::IdKind;
 use crate::ingest::refund::NewRefund;
-use crate::ingest::shopify;
 use crate::ingest::touchpoint::NewTouchpoint;
+use crate::ingest::{identity, shopify};
 use serde_json::{json, Value};
 use worker::{console_log, D1Database, Env, Request, Response};
 
@@ -31,9 +32,9 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
     match route {
         Route::ShopifyWebhook => return shopify_webhook(&mut req, env).await,
         Route::GetConversion(_) | Route::GetJourney(_) => {
-            auth::require_bearer(&req, env, "ADMIN_TOKEN")?
+            crate::edge::auth::require_bearer(&req, env, "ADMIN_TOKEN")?
         }
-        _ => auth::require_bearer(&req, env, "INGEST_TOKEN")?,
+        _ => crate::edge::auth::require_bearer(&req, env, "INGEST_TOKEN")?,
     }
     let db = env.d1(DB).map_err(unavailable("D1 binding"))?;
     match route {
@@ -42,27 +43,30 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
             let conversion = NewConversion::from_json(&body, now())?;
             answer(
                 &conversion.order_id,
-                ledger::ingest_conversion(&db, &conversion, None, now()).await?,
+                crate::edge::ingest::conversions::ingest_conversion(&db, &conversion, None, now())
+                    .await?,
             )
         }
         Route::ConversionBatch => batch(&db, &read_json(&mut req).await?).await,
         Route::CreateTouchpoint => {
             let body = read_json(&mut req).await?;
             let t = NewTouchpoint::from_json(&body, now())?;
-            let id = ledger::ingest_touchpoint(&db, &t, now()).await?;
-            http::json(201, &json!({"id": id}))
+            let id = crate::edge::ingest::touchpoints::ingest_touchpoint(&db, &t, now()).await?;
+            crate::edge::http::json(201, &json!({"id": id}))
         }
         Route::GetConversion(order) => {
             let order = decode_segment(order);
-            let c = ledger::load_conversion(&db, &order)
+            let c = crate::edge::ingest::conversions::load_conversion(&db, &order)
                 .await?
                 .ok_or(ApiError::NotFound { what: "conversion" })?;
-            http::json(200, &conversion_view(&c))
+            crate::edge::http::json(200, &conversion_view(&c))
         }
-        Route::GetJourney(order) => journey(&db, &super::config(env), &decode_segment(order)).await,
+        Route::GetJourney(order) => {
+            journey(&db, &crate::edge::config(env), &decode_segment(order)).await
+        }
         Route::RefundConversion(order) => {
             let order = decode_segment(order);
-            let c = ledger::load_conversion(&db, &order)
+            let c = crate::edge::ingest::conversions::load_conversion(&db, &order)
                 .await?
                 .ok_or(ApiError::NotFound { what: "conversion" })?;
             let currency = Currency::parse(&c.currency).map_err(|_| ApiError::Unavailable)?;
@@ -74,7 +78,7 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                        "refunded": money(total), "net_revenue": money(c.revenue_minor - total),
                        "currency": c.currency})
             };
-            let outcome = ledger::refund(&db, &c, &refund, now()).await?;
+            let outcome = crate::edge::ingest::refunds::refund(&db, &c, &refund, now()).await?;
             if let Refunded::Created { refunded_total } | Refunded::Duplicate { refunded_total } =
                 outcome
             {
@@ -89,14 +93,16 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
                     currency,
                     refunded_at: refund.refunded_at.unwrap_or_else(now),
                 };
-                super::webhooks::refunded(&db, &event, &refund.key()).await;
+                crate::edge::outbox::refunded(&db, &event, &refund.key()).await;
             }
             match outcome {
-                Refunded::Created { refunded_total } => http::json(201, &view(refunded_total)),
+                Refunded::Created { refunded_total } => {
+                    crate::edge::http::json(201, &view(refunded_total))
+                }
                 Refunded::Duplicate { refunded_total } => {
                     let mut v = view(refunded_total);
                     v["duplicate"] = json!(true);
-                    http::json(200, &v)
+                    crate::edge::http::json(200, &v)
                 }
                 Refunded::Conflict => Err(ApiError::Conflict {
                     code: "refund_conflict",
@@ -120,8 +126,10 @@ pub async fn handle(mut req: Request, env: &Env, route: Route<'_>) -> Result<Res
 
 fn answer(order_id: &str, outcome: Ingested) -> Result<Response> {
     match outcome {
-        Ingested::Created(id) => http::json(201, &json!({"id": id})),
-        Ingested::Duplicate(id) => http::json(200, &json!({"id": id, "duplicate": true})),
+        Ingested::Created(id) => crate::edge::http::json(201, &json!({"id": id})),
+        Ingested::Duplicate(id) => {
+            crate::edge::http::json(200, &json!({"id": id, "duplicate": true}))
+        }
         Ingested::Conflict(_) => Err(ApiError::Conflict {
             code: "order_conflict",
             message: format!("order {order_id} was already received with a different payload"),
@@ -167,7 +175,7 @@ async fn batch(db: &D1Database, body: &JsonObject) -> Result<Response> {
             }
         };
         let outcome = match NewConversion::from_json(&parsed, now()) {
-            Ok(c) => ledger::ingest_conversion(db, &c, None, now())
+            Ok(c) => crate::edge::ingest::conversions::ingest_conversion(db, &c, None, now())
                 .await
                 .and_then(|o| match o {
                     Ingested::Created(id) => Ok((201, id)),
@@ -193,13 +201,13 @@ async fn batch(db: &D1Database, body: &JsonObject) -> Result<Response> {
             Err(e) => item_error(index, &e),
         });
     }
-    http::json(200, &json!({"results": results}))
+    crate::edge::http::json(200, &json!({"results": results}))
 }
 
 fn item_error(index: usize, e: &ApiError) -> BatchItem {
     BatchItem {
         index,
-        status: http::status(e),
+        status: crate::edge::http::status(e),
         id: None,
         error: serde_json::to_value(e.body())
             .ok()
@@ -222,7 +230,7 @@ async fn shopify_webhook(req: &mut Request, env: &Env) -> Result<Response> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let body = http::read_body(req, MAX_WEBHOOK_BYTES).await?;
+    let body = crate::edge::http::read_body(req, MAX_WEBHOOK_BYTES).await?;
     // Verified before anything is parsed or stored.
     if !shopify::verify(secret.as_bytes(), &body, &signature) {
         return Err(ApiError::Unauthorized);
@@ -234,13 +242,22 @@ async fn shopify_webhook(req: &mut Request, env: &Env) -> Result<Response> {
         .flatten()
         .unwrap_or_default();
     if !shopify::ORDER_TOPICS.contains(&topic.as_str()) {
-        return http::json(202, &json!({"ignored": true, "topic": topic}));
+        return crate::edge::http::json(202, &json!({"ignored": true, "topic": topic}));
     }
     let (conversion, landing) = shopify::order_to_conversion(&body, now())?;
     let db = env.d1(DB).map_err(unavailable("D1 binding"))?;
-    match ledger::ingest_conversion(&db, &conversion, Some(&landing.utm), now()).await? {
-        Ingested::Created(id) => http::json(201, &json!({"id": id})),
-        Ingested::Duplicate(id) => http::json(200, &json!({"id": id, "duplicate": true})),
+    match crate::edge::ingest::conversions::ingest_conversion(
+        &db,
+        &conversion,
+        Some(&landing.utm),
+        now(),
+    )
+    .await?
+    {
+        Ingested::Created(id) => crate::edge::http::json(201, &json!({"id": id})),
+        Ingested::Duplicate(id) => {
+            crate::edge::http::json(200, &json!({"id": id, "duplicate": true}))
+        }
         // orders/paid after orders/create, or an edit: the first payload
         // stays; answering 2xx stops Shopify from retrying forever.
         Ingested::Conflict(id) => {
@@ -248,12 +265,12 @@ async fn shopify_webhook(req: &mut Request, env: &Env) -> Result<Response> {
                 "shopify order {} re-sent with other fields ({topic}); keeping the first",
                 conversion.order_id
             );
-            http::json(200, &json!({"id": id, "duplicate": true, "changed": true}))
+            crate::edge::http::json(200, &json!({"id": id, "duplicate": true, "changed": true}))
         }
     }
 }
 
-fn conversion_view(c: &ledger::ConversionRow) -> Value {
+fn conversion_view(c: &crate::edge::ingest::conversions::ConversionRow) -> Value {
     let revenue = Currency::parse(&c.currency)
         .map(|cur| {
             Money {
@@ -284,7 +301,7 @@ fn conversion_view(c: &ledger::ConversionRow) -> Value {
 /// `GET /api/v1/journeys/{order_id}`: the ordered touchpoints the
 /// attribution job will see for this conversion.
 async fn journey(db: &D1Database, config: &Config, order_id: &str) -> Result<Response> {
-    let c = ledger::load_conversion(db, order_id)
+    let c = crate::edge::ingest::conversions::load_conversion(db, order_id)
         .await?
         .ok_or(ApiError::NotFound { what: "conversion" })?;
     let mut own = Vec::new();
@@ -304,7 +321,8 @@ async fn journey(db: &D1Database, config: &Config, order_id: &str) -> Result<Res
         c.currency.clone(),
         own,
     )];
-    let (pending, mut journeys) = attrib::journeys_of(db, &input, config, None).await?;
+    let (pending, mut journeys) =
+        crate::edge::attribution::journeys::journeys_of(db, &input, config, None).await?;
     let keys: Vec<String> = pending
         .into_iter()
         .next()
@@ -320,7 +338,7 @@ async fn journey(db: &D1Database, config: &Config, order_id: &str) -> Result<Res
             v
         })
         .collect();
-    http::json(
+    crate::edge::http::json(
         200,
         &json!({"order_id": c.order_id, "conversion": conversion_view(&c), "identities": keys, "touchpoints": views}),
     )

@@ -25,8 +25,9 @@
 //! click is acknowledged to nobody, but it is always either committed or
 //! visible as a failure.
 
-use super::{config, store, DB, LINKS_KV};
-use crate::traffic::group_commit::{self, ClickRow};
+use crate::edge::{config, DB, LINKS_KV};
+use crate::traffic::group_commit;
+use crate::traffic::group_commit::{ClickRow, Param, ROWS_PER_STATEMENT};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -205,14 +206,14 @@ async fn write(group: &Group, sink: &Sink) {
 async fn primary(sink: &Sink, db: &D1Database, rows: &[ClickRow]) -> worker::Result<()> {
     match &sink.queue {
         Some(q) => q.send_batch(rows.to_vec()).await,
-        None => store::insert_click_rows(db, rows).await,
+        None => crate::edge::traffic::group_commit::insert_click_rows(db, rows).await,
     }
 }
 
 /// After the retry failed: queue → D1, D1 → a KV spill; else the log.
 async fn fallback(sink: &Sink, db: &D1Database, rows: &[ClickRow], cause: &worker::Error) {
     let result = if sink.queue.is_some() {
-        store::insert_click_rows(db, rows)
+        crate::edge::traffic::group_commit::insert_click_rows(db, rows)
             .await
             .map(|()| "written to D1 directly".to_owned())
     } else {
@@ -259,7 +260,7 @@ pub async fn drain_spills(env: &Env, db: &D1Database) -> worker::Result<usize> {
                 continue;
             }
         };
-        store::insert_click_rows(db, &rows).await?;
+        crate::edge::traffic::group_commit::insert_click_rows(db, &rows).await?;
         kv.delete(&name).await?;
         written += rows.len();
         console_log!("clicks: drained {} spilled clicks from {name}", rows.len());
@@ -339,7 +340,7 @@ pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result
             )
         })
     } else {
-        store::insert_click_rows(&env.d1(DB)?, &rows).await
+        crate::edge::traffic::group_commit::insert_click_rows(&env.d1(DB)?, &rows).await
     };
     match outcome {
         Ok(()) => messages.iter().for_each(MessageExt::ack),
@@ -350,6 +351,33 @@ pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result
             );
             messages.iter().for_each(MessageExt::retry);
         }
+    }
+    Ok(())
+}
+
+/// Inserts click rows as one D1 batch (one transaction) of multi-row
+/// `INSERT`s ([`group_commit::insert_sql`], within the bound-parameter limit);
+/// a click id already stored is skipped.
+pub async fn insert_click_rows(db: &D1Database, rows: &[ClickRow]) -> worker::Result<()> {
+    let statements = rows
+        .chunks(ROWS_PER_STATEMENT)
+        .map(|chunk| {
+            let values: Vec<JsValue> = chunk
+                .iter()
+                .flat_map(ClickRow::params)
+                .map(|p| match p {
+                    Param::Text(s) => JsValue::from_str(s),
+                    // Ids and millisecond timestamps are far below 2^53.
+                    Param::Int(n) => JsValue::from_f64(n as f64),
+                    Param::Null => JsValue::NULL,
+                })
+                .collect();
+            db.prepare(group_commit::insert_sql(chunk.len()))
+                .bind(&values)
+        })
+        .collect::<worker::Result<Vec<_>>>()?;
+    if !statements.is_empty() {
+        crate::edge::d1::sys_batch(db, &crate::edge::d1::statements(&statements)).await?;
     }
     Ok(())
 }

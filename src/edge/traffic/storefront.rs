@@ -10,13 +10,12 @@
 //! `EVENTS_PER_MINUTE` events a minute (429). The rate limit and the visit are decided by the
 //! `INSERT` itself, so they hold across isolates.
 
-use super::http::{self, read_body, unavailable};
-use super::rows::query;
-use super::store::out;
-use super::{config, now, random};
 use crate::base::body::JsonObject;
 use crate::base::error::ApiError;
 use crate::base::time::{day_of, MINUTE};
+use crate::edge::d1::{out, query};
+use crate::edge::http::{read_body, unavailable};
+use crate::edge::{config, now};
 use crate::traffic::ids::{ClickId, ID_BYTES};
 use crate::traffic::storefront::{Event, EventInput, NetworkLimiter, NETWORK_FACTOR, VISIT_GAP};
 use crate::traffic::ua;
@@ -78,22 +77,22 @@ pub async fn track(mut req: Request, env: &Env) -> worker::Result<Response> {
         network_guard(&req, env)?;
         let event = read_event(&mut req).await?;
         if let Some(reason) = dropped(&req, env) {
-            return http::json(202, &json!({"status": "dropped", "reason": reason}));
+            return crate::edge::http::json(202, &json!({"status": "dropped", "reason": reason}));
         }
         store(env, &event).await?;
-        http::json(202, &json!({"status": "accepted"}))
+        crate::edge::http::json(202, &json!({"status": "accepted"}))
     }
     .await;
     let resp = match outcome {
         Ok(r) => r,
-        Err(e) => http::error_response(&e)?,
+        Err(e) => crate::edge::http::error_response(&e)?,
     };
     let allowed = config(env).shop_origins.allows(&origin);
     Ok(if allowed { cors(resp, &origin) } else { resp })
 }
 
 async fn read_event(req: &mut Request) -> Result<Event> {
-    http::require_media(
+    crate::edge::http::require_media(
         req,
         &["text/plain", "application/json"],
         "text/plain or application/json",
@@ -156,11 +155,11 @@ fn dropped(req: &Request, env: &Env) -> Option<&'static str> {
 /// is the visitor's latest one if it saw an event within [`VISIT_GAP`], and
 /// a click id the visitor sent before is kept for later events without one.
 async fn store(env: &Env, event: &Event) -> Result<()> {
-    let db = env.d1(super::DB).map_err(unavailable("D1 binding"))?;
+    let db = env.d1(crate::edge::DB).map_err(unavailable("D1 binding"))?;
     let config = config(env);
     let limit = config.events_per_minute;
     let received = now();
-    let id = ClickId::from_random(random::bytes::<ID_BYTES>());
+    let id = ClickId::from_random(crate::edge::random::bytes::<ID_BYTES>());
     let click = event.click_id.as_ref().map(|c| c.as_str().to_owned());
     let result = out(
         query!(

@@ -2,7 +2,7 @@
 //!
 //! KV first, D1 on a miss (refilling KV in the background). The response is
 //! built before any write; the click goes to the isolate's group commit
-//! ([`clicks::record`]), written in `ctx.wait_until`, so the visitor never
+//! ([`crate::edge::traffic::group_commit::record`]), written in `ctx.wait_until`, so the visitor never
 //! waits for D1 and a failed write never fails the redirect.
 //!
 //! Who gets what:
@@ -12,19 +12,22 @@
 //! * in-app visitors of `escape_in_app` links: the interstitial (200).
 //! * everyone else: the 302 with UTM tags, `lc_cid` and the discount code.
 
-use super::{cache, clicks, config, now, privacy, random, store, DB, LINKS_KV};
 use crate::base::route::Method;
+use crate::base::time::Millis;
+use crate::edge::d1::query;
+use crate::edge::{config, now, DB, LINKS_KV};
 use crate::links::code::PromoCode;
 use crate::links::discount::StoreDefaults;
 use crate::links::link::{Availability, CachedLink, LinkStatus};
 use crate::links::slug::Slug;
-use crate::links::targeting::{self, VisitorFacts};
-use crate::traffic::click::{self, Click, RequestFacts, Trigger, Via, Visit};
+use crate::links::targeting;
+use crate::links::targeting::VisitorFacts;
+use crate::traffic::click::{Click, RequestFacts, Trigger, Via, Visit};
 use crate::traffic::group_commit::ClickRow;
 use crate::traffic::ids::{ClickId, VisitorId, ID_BYTES};
-use crate::traffic::ua::{self, BotKind};
-use crate::traffic::visitor_pages;
-use worker::{console_error, Context, Env, Request, Response, Result};
+use crate::traffic::ua::BotKind;
+use crate::traffic::{click, ua, visitor_pages};
+use worker::{console_error, Context, D1Database, Env, Request, Response, Result};
 
 pub fn not_found_page() -> Result<Response> {
     let resp = Response::from_html(visitor_pages::NOT_FOUND)?.with_status(404);
@@ -54,7 +57,7 @@ pub async fn link(
 }
 
 /// `GET`/`HEAD /c/{code}`: the code's influencer's link, with that code
-/// applied. Resolved in D1 on every visit (see `store::link_for_code`).
+/// applied. Resolved in D1 on every visit (see `crate::edge::links::codes::link_for_code`).
 pub async fn code(
     req: &Request,
     env: &Env,
@@ -67,7 +70,7 @@ pub async fn code(
     };
     let store = config(env).store;
     let db = env.d1(DB)?;
-    let record = match store::link_for_code(&db, &code).await {
+    let record = match crate::edge::links::codes::link_for_code(&db, &code).await {
         Ok(r) => r,
         Err(_) => return Err(worker::Error::RustError("code lookup failed".into())),
     };
@@ -102,7 +105,9 @@ async fn stored_clicks(env: &Env, link: &CachedLink) -> Option<u64> {
     if link.limits.max_clicks.is_none() || link.status != LinkStatus::Active {
         return None;
     }
-    store::human_clicks(&env.d1(DB).ok()?, link.id).await.ok()
+    crate::edge::traffic::stats::human_clicks(&env.d1(DB).ok()?, link.id)
+        .await
+        .ok()
 }
 
 /// What a visit needs from storage before it can answer: only links with
@@ -117,7 +122,7 @@ struct Lookups {
 async fn lookups(req: &Request, env: &Env, link: &CachedLink) -> Lookups {
     Lookups {
         clicks: stored_clicks(env, link).await,
-        anonymous: privacy::anonymous_visitor(req, env, link).await,
+        anonymous: crate::edge::traffic::privacy::anonymous_visitor(req, env, link).await,
     }
 }
 
@@ -147,7 +152,9 @@ fn visit(
         // Record the miss (for the quality findings), then answer.
         let (db, link_id) = (env.d1(DB)?, link.id);
         ctx.wait_until(async move {
-            if let Err(e) = store::insert_miss(&db, link_id, now, reason, is_bot).await {
+            if let Err(e) =
+                crate::edge::links::redirect::insert_miss(&db, link_id, now, reason, is_bot).await
+            {
                 console_error!("miss on link {link_id} was not recorded: {e}");
             }
         });
@@ -168,9 +175,9 @@ fn visit(
         .anonymous
         .or_else(|| cookie.as_deref().and_then(click::visitor_from_cookie));
     let new_visitor = known_visitor.is_none();
-    let visitor =
-        known_visitor.unwrap_or_else(|| VisitorId::from_random(random::bytes::<ID_BYTES>()));
-    let click_id = ClickId::from_random(random::bytes::<ID_BYTES>());
+    let visitor = known_visitor
+        .unwrap_or_else(|| VisitorId::from_random(crate::edge::random::bytes::<ID_BYTES>()));
+    let click_id = ClickId::from_random(crate::edge::random::bytes::<ID_BYTES>());
     let country = req.cf().and_then(|cf| cf.country());
     let accept_language = headers.get("Accept-Language")?;
     let chosen = targeting::choose(
@@ -239,7 +246,7 @@ fn visit(
         &info,
         &facts,
     );
-    clicks::record(env, ctx, ClickRow::from(&click));
+    crate::edge::traffic::group_commit::record(env, ctx, ClickRow::from(&click));
     Ok(resp)
 }
 
@@ -251,19 +258,21 @@ async fn resolve(
     slug: &Slug,
     store: &StoreDefaults,
 ) -> Result<Option<CachedLink>> {
-    match cache::remembered(slug, now()) {
+    match crate::edge::links::cache::remembered(slug, now()) {
         Some(Some(link)) if link.is_current(store) => return Ok(Some(link)),
         Some(None) => return Ok(None),
         _ => {}
     }
     let kv = env.kv(LINKS_KV)?;
-    match cache::get(&kv, slug, now()).await {
-        cache::Lookup::Hit(link) if link.is_current(store) => return Ok(Some(*link)),
-        cache::Lookup::KnownMissing => return Ok(None),
-        cache::Lookup::Hit(_) | cache::Lookup::Miss => {}
+    match crate::edge::links::cache::get(&kv, slug, now()).await {
+        crate::edge::links::cache::Lookup::Hit(link) if link.is_current(store) => {
+            return Ok(Some(*link))
+        }
+        crate::edge::links::cache::Lookup::KnownMissing => return Ok(None),
+        crate::edge::links::cache::Lookup::Hit(_) | crate::edge::links::cache::Lookup::Miss => {}
     }
     let db = env.d1(DB)?;
-    let record = match store::load_link(&db, slug).await {
+    let record = match crate::edge::links::link_rows::load_link(&db, slug).await {
         Ok(r) => r,
         Err(_) => return Err(worker::Error::RustError("link lookup failed".into())),
     };
@@ -272,12 +281,32 @@ async fn resolve(
     let refill = cached.clone();
     ctx.wait_until(async move {
         let result = match &refill {
-            Some(link) => cache::put(&kv, &slug, link, now()).await,
-            None => cache::put_missing(&kv, &slug, now()).await,
+            Some(link) => crate::edge::links::cache::put(&kv, &slug, link, now()).await,
+            None => crate::edge::links::cache::put_missing(&kv, &slug, now()).await,
         };
         if let Err(e) = result {
             console_error!("KV refill for {slug} failed: {e}");
         }
     });
     Ok(cached)
+}
+
+pub async fn insert_miss(
+    db: &D1Database,
+    link_id: i64,
+    ts: Millis,
+    reason: &str,
+    is_bot: bool,
+) -> worker::Result<()> {
+    query!(
+        db,
+        "INSERT INTO link_misses (link_id, ts, reason, is_bot) VALUES (?1, ?2, ?3, ?4)",
+        link_id,
+        ts,
+        reason,
+        i64::from(is_bot)
+    )?
+    .run()
+    .await?;
+    Ok(())
 }

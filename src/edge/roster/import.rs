@@ -1,197 +1,21 @@
-//! The spreadsheet workflow's shell: the CSV import (`POST /api/v1/import`,
-//! planned by [`crate::roster::import`], written in one D1 batch) and the master
-//! spreadsheet export (`GET /api/v1/export/links.csv`, built by
-//! [`crate::roster::export`]).
+//! The spreadsheet import: a snapshot of D1, the core's plan against it,
+//! and one batch of bulk `json_each` statements (all or nothing), then the
+//! changed links published to KV.
 
-use super::reports::reporting_costs;
-use super::rows::{query, row};
-use super::store::{self, all, stmt};
 use crate::base::error::ApiError;
-use crate::base::money::{Currency, Money};
-use crate::base::time;
+use crate::base::money::Currency;
 use crate::config::Config;
+use crate::edge::d1::{all, query, row, stmt};
 use crate::links::bulk::BULK_MAX;
 use crate::links::code::PromoCode;
-use crate::links::link::LinkRecord;
 use crate::links::slug::{Slug, GENERATED_LEN};
 use crate::links::utm_names::{CampaignSlug, Handle};
-use crate::roster::export::{self, ExportRow};
-use crate::roster::import::{self, Action, ExistingLink, PlannedLink, RowError, Snapshot};
-use crate::roster::influencers::{format_percent, Profile, Tiers};
+use crate::roster::import::{Action, ExistingLink, PlannedLink, RowError, Snapshot};
+use crate::roster::influencers::Profile;
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 type Result<T> = std::result::Result<T, ApiError>;
-
-row! {
-    struct MetricRow {
-        id: i64,
-        clicks: i64,
-        unique_clicks: i64,
-        micros: i64,
-        revenue: i64,
-        checked_at: Option<i64>,
-        check_ok: Option<i64>,
-        check_reasons: Option<String>,
-    }
-}
-
-/// The influencer columns of the spreadsheet (`handle` … `contract_end`).
-fn profile_columns(handle: &str, p: &Profile) -> [String; 11] {
-    let c = &p.contract;
-    let money = |m: &Option<Money>| m.as_ref().map(Money::major).unwrap_or_default();
-    [
-        handle.to_owned(),
-        p.name.clone().unwrap_or_default(),
-        p.platform
-            .map(|x| x.as_str().to_owned())
-            .unwrap_or_default(),
-        p.follower_count.map(|f| f.to_string()).unwrap_or_default(),
-        p.niche
-            .as_ref()
-            .map(|n| n.as_str().to_owned())
-            .unwrap_or_default(),
-        p.contact_email.clone().unwrap_or_default(),
-        money(&c.base_fee),
-        money(&c.bonus_per_conversion),
-        c.revenue_share_bp.map(format_percent).unwrap_or_default(),
-        c.start.map(time::format_date).unwrap_or_default(),
-        c.end.map(time::format_date).unwrap_or_default(),
-    ]
-}
-
-/// One link's text columns (up to `last_check`).
-fn link_columns(
-    l: &LinkRecord,
-    profile: &Profile,
-    tiers: &Tiers,
-    short_url: String,
-    tracking_url: String,
-    check: &MetricRow,
-) -> Vec<String> {
-    let mut text: Vec<String> = profile_columns(l.influencer.as_str(), profile).into();
-    let tags: Vec<&str> = l.tags.iter().map(|t| t.as_str()).collect();
-    let last_check = match (check.check_ok, &check.check_reasons) {
-        (Some(1), _) => "ok".to_owned(),
-        (Some(_), Some(r)) => serde_json::from_str::<Vec<String>>(r)
-            .map(|v| v.join(";"))
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
-    text.extend([
-        l.campaign.as_str().to_owned(),
-        l.slug.as_str().to_owned(),
-        l.destination.as_str().to_owned(),
-        l.piece
-            .format
-            .map(|f| f.as_str().to_owned())
-            .unwrap_or_default(),
-        l.piece
-            .posted_at
-            .map(time::format_rfc3339)
-            .unwrap_or_default(),
-        l.piece
-            .product_category
-            .as_ref()
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_default(),
-        l.discount_code
-            .as_ref()
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_default(),
-        l.discount
-            .style
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        tags.join(";"),
-        profile
-            .follower_count
-            .map(|f| tiers.tier(f).to_owned())
-            .unwrap_or_default(),
-        short_url,
-        tracking_url,
-        l.status.as_str().to_owned(),
-        check
-            .checked_at
-            .map(time::format_rfc3339)
-            .unwrap_or_default(),
-        last_check,
-    ]);
-    text
-}
-
-/// The master spreadsheet of every link, oldest first.
-pub async fn links_csv(db: &D1Database, config: &Config, origin: &str) -> Result<String> {
-    let currency: Currency = config.reporting_currency;
-    let links = store::all_links(db).await?;
-    let profiles = store::all_profiles(db, currency).await?;
-    let metrics: Vec<MetricRow> = all(
-        Ok(query!(
-            db,
-            "SELECT l.id, \
-               (SELECT COALESCE(SUM(clicks), 0) FROM click_rollup WHERE link_id = l.id) AS clicks, \
-               (SELECT COALESCE(SUM(unique_clicks), 0) FROM click_rollup WHERE link_id = l.id) AS unique_clicks, \
-               (SELECT COALESCE(SUM(conversion_micros), 0) FROM credit_rollup WHERE model = 'last_touch' AND link = l.slug) AS micros, \
-               (SELECT COALESCE(SUM(revenue_minor), 0) FROM credit_rollup WHERE model = 'last_touch' AND link = l.slug) AS revenue, \
-               k.checked_at, k.ok AS check_ok, k.reasons AS check_reasons \
-             FROM links l LEFT JOIN link_checks k ON k.link_id = l.id ORDER BY l.id"
-        )),
-        "reading link metrics",
-    )
-    .await?;
-    let costs: Vec<(String, Option<String>, i64)> = reporting_costs(db, None, currency, &mut 0)
-        .await?
-        .into_iter()
-        .map(|c| (c.handle, c.campaign, c.amount))
-        .collect();
-    let pairs: Vec<(String, String)> = links
-        .iter()
-        .map(|l| {
-            (
-                l.influencer.as_str().to_owned(),
-                l.campaign.as_str().to_owned(),
-            )
-        })
-        .collect();
-    let cost = export::allocate(&pairs, &costs);
-    let empty = Profile::default();
-    let none = MetricRow {
-        id: 0,
-        clicks: 0,
-        unique_clicks: 0,
-        micros: 0,
-        revenue: 0,
-        checked_at: None,
-        check_ok: None,
-        check_reasons: None,
-    };
-    let mut rows = Vec::with_capacity(links.len());
-    for (i, l) in links.iter().enumerate() {
-        let profile = profiles
-            .iter()
-            .find(|(h, _)| h == l.influencer.as_str())
-            .map_or(&empty, |(_, p)| p);
-        let m = metrics.iter().find(|m| m.id == l.id).unwrap_or(&none);
-        let base = config.short_base_for(l.domain.as_deref(), origin);
-        let text = link_columns(
-            l,
-            profile,
-            &config.tiers,
-            crate::links::link::short_url(&base, &l.slug),
-            l.tracking_url(&config.store),
-            m,
-        );
-        rows.push(ExportRow {
-            text,
-            clicks: m.clicks,
-            unique_clicks: m.unique_clicks,
-            conversion_micros: m.micros,
-            revenue_minor: m.revenue,
-            cost_minor: cost[i],
-        });
-    }
-    Ok(export::links_csv(&rows, currency))
-}
 
 row! {
     struct SlugRow {
@@ -206,7 +30,7 @@ row! {
 
 /// What D1 holds that an import is matched against.
 async fn snapshot(db: &D1Database, currency: Currency) -> Result<Snapshot> {
-    let influencers = store::all_profiles(db, currency)
+    let influencers = crate::edge::roster::records::all_profiles(db, currency)
         .await?
         .into_iter()
         .filter_map(|(h, p)| Handle::parse(&h).ok().map(|h| (h, p)))
@@ -224,7 +48,7 @@ async fn snapshot(db: &D1Database, currency: Currency) -> Result<Snapshot> {
         "reading codes",
     )
     .await?;
-    let links = store::all_links(db)
+    let links = crate::edge::links::link_rows::all_links(db)
         .await?
         .into_iter()
         .map(|l| ExistingLink {
@@ -271,7 +95,7 @@ fn rejected(errors: &[RowError]) -> std::result::Result<Response, ApiError> {
         },
         "errors": errors,
     });
-    super::http::json(400, &body)
+    crate::edge::http::json(400, &body)
 }
 
 /// Rows per JSON parameter of the import's bulk statements.
@@ -288,11 +112,11 @@ pub async fn import(
     dry_run: bool,
 ) -> std::result::Result<Response, ApiError> {
     let currency = config.reporting_currency;
-    let rows = match import::parse_rows(text, currency) {
+    let rows = match crate::roster::import::parse_rows(text, currency) {
         Ok(rows) => rows,
         Err(errors) => return rejected(&errors),
     };
-    let plan = match import::plan(&rows, &snapshot(db, currency).await?) {
+    let plan = match crate::roster::import::plan(&rows, &snapshot(db, currency).await?) {
         Ok(plan) => plan,
         Err(errors) => return rejected(&errors),
     };
@@ -310,9 +134,9 @@ pub async fn import(
         ));
     }
     if dry_run || plan.counts.creates + plan.counts.updates == 0 {
-        return super::http::json(200, &summary);
+        return crate::edge::http::json(200, &summary);
     }
-    let now = super::now();
+    let now = crate::edge::now();
     let mut writes = Vec::new();
     let profile = |h: &Handle, p: &Profile| {
         let c = &p.contract;
@@ -342,7 +166,7 @@ pub async fn import(
                        base_fee_minor, bonus_minor, revenue_share_bp, contract_start, contract_end) \
                      SELECT json_extract(value, '$.h'), ?2, {PROFILE_COLUMNS} FROM json_each(?1)"
                 ),
-                store::json_text(chunk),
+                crate::edge::d1::json_text(chunk),
                 now
             ),
             "binding influencer import",
@@ -358,7 +182,7 @@ pub async fn import(
                        (SELECT {PROFILE_COLUMNS} FROM json_each(?1) WHERE json_extract(value, '$.h') = influencers.handle) \
                      WHERE handle IN (SELECT json_extract(value, '$.h') FROM json_each(?1))"
                 ),
-                store::json_text(chunk)
+                crate::edge::d1::json_text(chunk)
             ),
             "binding influencer update",
         )?);
@@ -374,7 +198,7 @@ pub async fn import(
             query!(
                 db,
                 "INSERT INTO campaigns (slug, created_at) SELECT value, ?2 FROM json_each(?1)",
-                store::json_text(&campaigns),
+                crate::edge::d1::json_text(&campaigns),
                 now
             ),
             "binding campaign import",
@@ -394,7 +218,7 @@ pub async fn import(
                  SELECT json_extract(value, '$.code'), \
                         (SELECT id FROM influencers WHERE handle = json_extract(value, '$.h')), ?2 \
                  FROM json_each(?1)",
-                store::json_text(chunk),
+                crate::edge::d1::json_text(chunk),
                 now
             ),
             "binding code import",
@@ -419,7 +243,7 @@ pub async fn import(
     for l in &plan.links {
         let slug = match &l.slug {
             Some(s) => s.clone(),
-            None => Slug::generate(super::random::bytes::<GENERATED_LEN>()),
+            None => Slug::generate(crate::edge::random::bytes::<GENERATED_LEN>()),
         };
         match l.action {
             Action::Create => created.push(link_json(l, slug.as_str())),
@@ -444,7 +268,7 @@ pub async fn import(
                        (SELECT id FROM campaigns WHERE slug = json_extract(value, '$.c')), \
                        'influencer', 'active', ?2, ?2, 0, {LINK_VALUES} FROM json_each(?1)"
                 ),
-                store::json_text(chunk),
+                crate::edge::d1::json_text(chunk),
                 now
             ),
             "binding link import",
@@ -461,7 +285,7 @@ pub async fn import(
                        updated_at = ?2 \
                      WHERE slug IN (SELECT json_extract(value, '$.s') FROM json_each(?1))"
                 ),
-                store::json_text(chunk),
+                crate::edge::d1::json_text(chunk),
                 now
             ),
             "binding link update",
@@ -471,7 +295,7 @@ pub async fn import(
         .chunks(IMPORT_CHUNK)
         .chain(updated.chunks(IMPORT_CHUNK))
     {
-        let text = store::json_text(chunk);
+        let text = crate::edge::d1::json_text(chunk);
         writes.push(stmt(
             query!(
                 db,
@@ -492,13 +316,16 @@ pub async fn import(
             "binding tag import",
         )?);
     }
-    store::batch(db, writes, "importing the spreadsheet").await?;
+    crate::edge::d1::batch(db, writes, "importing the spreadsheet").await?;
     // Changed links' redirect records (new ones fill KV on their first visit).
     let slugs: Vec<&str> = updated.iter().filter_map(|v| v["s"].as_str()).collect();
     if !slugs.is_empty() {
-        for record in store::links_by_slugs(db, &store::json_text(&slugs)).await? {
-            super::admin::publish(env, config, &record).await?;
+        for record in
+            crate::edge::links::link_rows::links_by_slugs(db, &crate::edge::d1::json_text(&slugs))
+                .await?
+        {
+            crate::edge::links::cache::publish(env, config, &record).await?;
         }
     }
-    super::http::json(200, &summary)
+    crate::edge::http::json(200, &summary)
 }

@@ -1,0 +1,119 @@
+//! Identity stitching in D1: the keys an event carries, the core's plan
+//! as statements, and dirty marking (a person's attributed conversions
+//! after a late touchpoint or a merge).
+
+use crate::base::error::ApiError;
+use crate::base::time::Millis;
+use crate::edge::d1::{json_text, query, row, stmt};
+use crate::ingest::identity;
+use crate::ingest::identity::{IdKind, LinkPlan};
+use worker::{D1Database, D1PreparedStatement};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+row! {
+    pub struct VisitorRow {
+        pub visitor_id: String,
+    }
+
+    pub struct IdentityRow {
+        pub key: String,
+        pub person_id: String,
+    }
+}
+
+/// The identity keys an event carries.
+pub fn keys_of(visitor: Option<&str>, customer: Option<&str>, email: Option<&str>) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(v) = visitor {
+        keys.push(identity::key(IdKind::Visitor, v));
+    }
+    if let Some(c) = customer {
+        keys.push(identity::key(IdKind::Customer, c));
+    }
+    if let Some(e) = email {
+        keys.push(identity::key(IdKind::Email, e));
+    }
+    keys
+}
+
+/// Statements that apply a link plan, each guarded by `guard` (an SQL
+/// boolean over `?1`/`?2`, bound to `guard_args`).
+pub fn plan_statements(
+    db: &D1Database,
+    plan: &LinkPlan,
+    now: Millis,
+    guard: &str,
+    guard_args: (&str, &str),
+) -> Result<Vec<D1PreparedStatement>> {
+    let mut out = Vec::new();
+    for key in &plan.insert {
+        out.push(stmt(
+            query!(
+                db,
+                &format!(
+                    "INSERT INTO identities (key, person_id, linked_at) SELECT ?3, ?4, ?5 WHERE {guard} \
+                     ON CONFLICT(key) DO NOTHING"
+                ),
+                guard_args.0,
+                guard_args.1,
+                key,
+                plan.person,
+                now
+            ),
+            "binding identity insert",
+        )?);
+    }
+    if !plan.merge.is_empty() {
+        let merge = json_text(&plan.merge);
+        out.push(stmt(
+            query!(
+                db,
+                &format!(
+                    "UPDATE identities SET person_id = ?3, linked_at = ?5 \
+                     WHERE person_id IN (SELECT value FROM json_each(?4)) AND {guard}"
+                ),
+                guard_args.0,
+                guard_args.1,
+                plan.person,
+                merge,
+                now
+            ),
+            "binding identity merge",
+        )?);
+    }
+    Ok(out)
+}
+
+/// Marks the attributed conversions of the person behind `keys` that
+/// occurred between `from` and `to` for reprocessing: a late touchpoint or a
+/// new identity link may change their journeys. It runs after the identity
+/// writes of its batch, so the person includes the new links.
+pub fn mark_dirty(
+    db: &D1Database,
+    keys: &[String],
+    from: Millis,
+    to: Millis,
+    guard: &str,
+    guard_args: (&str, &str),
+) -> Result<D1PreparedStatement> {
+    stmt(
+        query!(
+            db,
+            &format!(
+                "WITH person(key) AS (SELECT value FROM json_each(?3) UNION SELECT b.key FROM identities a \
+                   JOIN identities b ON b.person_id = a.person_id WHERE a.key IN (SELECT value FROM json_each(?3))) \
+                 UPDATE conversions SET dirty = 1 \
+                 WHERE attributed_at IS NOT NULL AND occurred_at BETWEEN ?4 AND ?5 AND {guard} \
+                   AND ('v:' || visitor_id IN (SELECT key FROM person) OR 'c:' || customer_id IN (SELECT key FROM person) \
+                        OR 'e:' || email_sha256 IN (SELECT key FROM person))"
+            ),
+            guard_args.0,
+            guard_args.1,
+            json_text(keys),
+            from,
+            to
+        ),
+        "binding reprocess mark",
+    )
+}
