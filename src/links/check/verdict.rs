@@ -1,33 +1,13 @@
-//! Pre-launch link check, the pure half of `POST /api/v1/links/{slug}/check`
-//! and `POST /api/v1/links:check`.
-//!
-//! The shell follows a link's redirect chain itself (`redirect: manual`) once
-//! per user agent in [`AGENTS`]. It records one [`Hop`] per response and asks
-//! [`next_fetch`] for the next URL. `next_fetch` stops after [`MAX_HOPS`]
-//! redirects or before a URL is fetched a second time. A fetch that fails
-//! becomes a [`FetchError`] through [`classify_error`]. [`evaluate`] then
-//! compares the chain with the [`Expectation`] read from the first Location
-//! the worker itself produced ([`expectation`]): the final status, the
-//! `utm_*` tags and `lc_cid` that must survive, the Shopify discount hop and
-//! the code. Each problem becomes a reason in the [`Verdict`], and
-//! [`summarize`] folds the agents' verdicts into one.
+//! Judging one agent's chain against the [`Expectation`]: the final status,
+//! lost tags and click id, loops, the hop limit, fetch errors, the discount
+//! hop and the code, as a [`Verdict`]; and the summary of every agent's.
 
+use super::chain::{next_url, same, BadLocation, FetchError, Hop};
+use super::expectation::{discount_code, Expectation};
 use crate::links::landing::parse_landing;
 use crate::links::utm::CLICK_ID_PARAM;
 use serde::Serialize;
 use url::Url;
-
-/// The user agents a link is checked with: `(name, User-Agent)`.
-pub const AGENTS: [(&str, &str); 4] = [
-    ("desktop_chrome", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
-    ("ios_safari", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
-    ("instagram", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/22B83 Instagram 354.0.0.29.90 (iPhone12,8; iOS 18_1; en_US; en; scale=2.00; 750x1334; 654111336; IABMV/1)"),
-    ("tiktok", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 BytedanceWebview/d8a21c6 musical_ly_33.2.1 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US FalconTag/BDB55B46-0286-4504-847E-C8300CB9F79D"),
-];
-
-/// Most redirects followed per agent; a chain that still redirects after
-/// them is `too_many_hops`.
-pub const MAX_HOPS: usize = 10;
 
 /// Every reason a [`Verdict`] can give, in the order it lists them.
 pub const REASONS: [&str; 9] = [
@@ -41,154 +21,6 @@ pub const REASONS: [&str; 9] = [
     "tls",
     "fetch_error",
 ];
-
-/// Longest message kept from an unrecognised fetch error (bytes).
-const ERROR_MESSAGE_MAX: usize = 200;
-
-/// One response in the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Hop {
-    /// The URL fetched.
-    pub url: String,
-    pub status: u16,
-    pub location: Option<String>,
-    /// One entry per `Set-Cookie` header.
-    pub set_cookie: Vec<String>,
-    pub elapsed_ms: u64,
-}
-
-/// Why a fetch failed (no response at all). JSON: `{"kind":"dns"}`, or
-/// `{"kind":"other","message":"..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
-pub enum FetchError {
-    Dns,
-    Tls,
-    Timeout,
-    Connect,
-    Other(String),
-}
-
-/// Maps a fetch error's message (workerd, or our own `AbortSignal`'s) to its
-/// kind. First match wins: DNS, TLS, timeout, connection.
-pub fn classify_error(msg: &str) -> FetchError {
-    let lower = msg.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
-    if has(&[
-        "dns",
-        "getaddrinfo",
-        "enotfound",
-        "could not resolve",
-        "name_not_resolved",
-        "no such host",
-    ]) {
-        FetchError::Dns
-    } else if has(&["tls", "ssl", "certificate", "handshake"]) {
-        FetchError::Tls
-    } else if has(&["timed out", "timeout", "abort"]) {
-        FetchError::Timeout
-    } else if has(&["connect", "econn", "refused", "unreachable"]) {
-        FetchError::Connect
-    } else {
-        let mut end = msg.len().min(ERROR_MESSAGE_MAX);
-        while !msg.is_char_boundary(end) {
-            end -= 1;
-        }
-        FetchError::Other(msg[..end].to_owned())
-    }
-}
-
-/// Why a redirect's Location cannot be followed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BadLocation {
-    /// Not a URL, even relative to the current one.
-    Unparsable,
-    /// Not http(s): an app hand-off such as `instagram://`; the chain ends.
-    NotHttp,
-}
-
-/// Where a response sends the client: `None` unless the status is 301, 302,
-/// 303, 307 or 308 with a Location, which is resolved against `current`.
-pub fn next_url(
-    current: &str,
-    hop_status: u16,
-    location: Option<&str>,
-) -> Option<Result<String, BadLocation>> {
-    if !matches!(hop_status, 301 | 302 | 303 | 307 | 308) {
-        return None;
-    }
-    let location = location?;
-    Some(
-        match Url::parse(current).and_then(|base| base.join(location)) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url.into()),
-            Ok(_) => Err(BadLocation::NotHttp),
-            Err(_) => Err(BadLocation::Unparsable),
-        },
-    )
-}
-
-/// A URL without its fragment, for comparing hops (a fragment is never
-/// sent).
-fn same(url: &str) -> String {
-    Url::parse(url).map_or_else(
-        |_| url.to_owned(),
-        |mut u| {
-            u.set_fragment(None);
-            u.into()
-        },
-    )
-}
-
-/// The URL the shell fetches next, or `None` when the chain is over: the
-/// last response does not redirect, [`MAX_HOPS`] redirects were followed,
-/// or the next URL was already fetched (a loop).
-pub fn next_fetch(hops: &[Hop]) -> Option<String> {
-    let last = hops.last()?;
-    let next = next_url(&last.url, last.status, last.location.as_deref())?.ok()?;
-    let key = same(&next);
-    (hops.len() <= MAX_HOPS && !hops.iter().any(|h| same(&h.url) == key)).then_some(next)
-}
-
-/// What a healthy chain keeps, read from the first Location.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Expectation {
-    /// The `utm_*` pairs the link sets (decoded).
-    pub utm: Vec<(String, String)>,
-    /// The `lc_cid` sent; empty when the Location had no valid one.
-    pub click_id: String,
-    pub code: Option<String>,
-    /// The Location is a Shopify `/discount/CODE` URL.
-    pub discount_path: bool,
-}
-
-/// The code of a Shopify `/discount/CODE` URL.
-fn discount_code(url: &Url) -> Option<&str> {
-    let mut segments = url.path_segments()?;
-    let code = (segments.next()? == "discount").then(|| segments.next())??;
-    (!code.is_empty()).then_some(code)
-}
-
-fn is_discount(url: &str) -> bool {
-    Url::parse(url).is_ok_and(|u| discount_code(&u).is_some())
-}
-
-/// Reads the expectation from the first Location the worker produced,
-/// inside a Shopify `redirect=` as well. `code` is the link's code; without
-/// one, a discount path's code is used.
-pub fn expectation(location: &str, code: Option<&str>) -> Expectation {
-    let landing = parse_landing(location);
-    let discount = Url::parse(location)
-        .ok()
-        .and_then(|u| discount_code(&u).map(str::to_owned));
-    Expectation {
-        utm: landing.utm,
-        click_id: landing
-            .click_id
-            .map_or_else(String::new, |c| c.as_str().to_owned()),
-        discount_path: discount.is_some(),
-        code: code.map(str::to_owned).or(discount),
-    }
-}
 
 /// Whether a check passed. JSON: `{"status":"ok"}` or
 /// `{"status":"broken","reasons":["lost_utm"]}`.
@@ -233,6 +65,11 @@ pub struct AgentResult {
     pub code_applied: Option<bool>,
     pub loop_detected: bool,
     pub verdict: Verdict,
+}
+
+/// Whether `url` is a Shopify `/discount/CODE` URL.
+fn is_discount(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| discount_code(&u).is_some())
 }
 
 /// Judges one agent's chain. `error` is the failure of the fetch after the
@@ -362,12 +199,9 @@ pub fn summarize(results: &[AgentResult]) -> (bool, Vec<&'static str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::traffic::ua::{classify, DeviceClass, Os};
-
-    const CID: &str = "q1w2e3r4t5y6u7i8o9p0aA";
-    const SHOP: &str = "https://shop.example";
-    const TAGS: &str = "utm_source=sarah&utm_medium=influencer&lc_cid=q1w2e3r4t5y6u7i8o9p0aA";
-    const SHOPIFY: &str = "https://shop.example/discount/SARAH20?redirect=%2Fproducts%2Fserum%3Futm_source%3Dsarah%26utm_medium%3Dinfluencer%26lc_cid%3Dq1w2e3r4t5y6u7i8o9p0aA";
+    use crate::links::check::chain::{classify_error, next_fetch, MAX_HOPS};
+    use crate::links::check::expectation::expectation;
+    use crate::links::check::expectation::tests::{SHOP, SHOPIFY, TAGS};
 
     fn hop(url: &str, status: u16, location: Option<&str>, cookie: &[&str]) -> Hop {
         Hop {
@@ -658,92 +492,6 @@ mod tests {
     }
 
     #[test]
-    fn next_urls() {
-        let at = "https://shop.example/relative/serum?x=1#top";
-        let n = |status, location| next_url(at, status, location);
-        let ok = |s: &str| Some(Ok(s.to_owned()));
-        assert_eq!(
-            n(302, Some("../products/serum?x=1")),
-            ok("https://shop.example/products/serum?x=1")
-        );
-        assert_eq!(n(301, Some("/a")), ok("https://shop.example/a"));
-        assert_eq!(
-            n(303, Some("?y=2")),
-            ok("https://shop.example/relative/serum?y=2")
-        );
-        assert_eq!(n(307, Some("//cdn.example/a")), ok("https://cdn.example/a"));
-        assert_eq!(
-            n(308, Some("HTTP://Other.Example")),
-            ok("http://other.example/")
-        );
-        assert_eq!(
-            n(302, Some("instagram://user?u=x")),
-            Some(Err(BadLocation::NotHttp))
-        );
-        assert_eq!(
-            n(302, Some("http://[::1")),
-            Some(Err(BadLocation::Unparsable))
-        );
-        for status in [200, 300, 304, 305, 404] {
-            assert_eq!(n(status, Some("/a")), None, "{status}");
-        }
-        assert_eq!(n(302, None), None);
-        assert_eq!(next_fetch(&[]), None);
-    }
-
-    #[test]
-    fn expectations() {
-        let want = |code: Option<&str>, discount_path| Expectation {
-            utm: vec![
-                ("utm_source".into(), "sarah".into()),
-                ("utm_medium".into(), "influencer".into()),
-            ],
-            click_id: CID.into(),
-            code: code.map(str::to_owned),
-            discount_path,
-        };
-        assert_eq!(expectation(SHOPIFY, None), want(Some("SARAH20"), true));
-        assert_eq!(
-            expectation(SHOPIFY, Some("sarah20")),
-            want(Some("sarah20"), true)
-        );
-        let direct = format!("{SHOP}/products/serum?{TAGS}#reviews");
-        assert_eq!(expectation(&direct, None), want(None, false));
-        assert_eq!(expectation(&direct, Some("X1")), want(Some("X1"), false));
-        assert_eq!(expectation("not a url", None), Expectation::default());
-        assert!(!expectation(&format!("{SHOP}/discount/"), None).discount_path);
-    }
-
-    #[test]
-    fn error_messages() {
-        for (msg, want) in [
-            ("DNS lookup failed", FetchError::Dns),
-            ("getaddrinfo ENOTFOUND shop.example", FetchError::Dns),
-            ("could not resolve host", FetchError::Dns),
-            ("TLS handshake failed", FetchError::Tls),
-            ("SSL routines: certificate has expired", FetchError::Tls),
-            (
-                "The operation was aborted due to timeout",
-                FetchError::Timeout,
-            ),
-            (
-                "AbortError: The operation was aborted.",
-                FetchError::Timeout,
-            ),
-            ("request timed out", FetchError::Timeout),
-            ("Network connection lost.", FetchError::Connect),
-            ("connect ECONNREFUSED 127.0.0.1:9", FetchError::Connect),
-            ("internal error", FetchError::Other("internal error".into())),
-        ] {
-            assert_eq!(classify_error(msg), want, "{msg}");
-        }
-        let FetchError::Other(long) = classify_error(&"é".repeat(300)) else {
-            panic!("not other");
-        };
-        assert_eq!(long.len(), ERROR_MESSAGE_MAX);
-    }
-
-    #[test]
     fn summaries_and_json() {
         let product = format!("{SHOP}/products/serum?{TAGS}");
         let expect = expectation(&product, None);
@@ -790,34 +538,6 @@ mod tests {
         assert_eq!(
             serde_json::to_value(FetchError::Other("x".into())).unwrap(),
             serde_json::json!({"kind": "other", "message": "x"})
-        );
-    }
-
-    #[test]
-    fn agents_classify_as_intended() {
-        let corpus = include_str!("../../tests/ua_corpus.tsv");
-        let want = [
-            (None, Os::Windows, DeviceClass::Desktop, "chrome"),
-            (None, Os::Ios, DeviceClass::Mobile, "safari"),
-            (Some("instagram"), Os::Ios, DeviceClass::Mobile, "instagram"),
-            (Some("tiktok"), Os::Ios, DeviceClass::Mobile, "tiktok"),
-        ];
-        for ((name, ua), want) in AGENTS.iter().zip(want) {
-            let info = classify(ua);
-            assert_eq!(
-                (info.app, info.os, info.device_class, info.family(ua)),
-                want,
-                "{name}"
-            );
-            assert!(!info.is_bot(), "{name}");
-        }
-        for (name, ua) in &AGENTS[2..] {
-            assert!(corpus.contains(ua), "{name}'s UA is not in the corpus");
-        }
-        let names: Vec<&str> = AGENTS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(
-            names,
-            ["desktop_chrome", "ios_safari", "instagram", "tiktok"]
         );
     }
 }
