@@ -1,183 +1,21 @@
-//! Worker configuration read from `[vars]`, parsed and validated in the
-//! core. The shell passes a lookup function; nothing here touches `Env`.
+//! Reading the vars: [`Config::from_vars`] takes each variable that is set,
+//! checks it (whole numbers in a range, days, hours, lists) and names the
+//! variable when a value is bad; [`Config::min_retention_days`] bounds
+//! `RETENTION_DAYS`.
 
-use crate::attribution::journey::{JourneyConfig, CHANNELS};
-use crate::attribution::models::{ModelConfig, PositionSplit};
+use super::short_domains::short_domains;
+use super::{bad, Config};
+use crate::attribution::journey::CHANNELS;
+use crate::attribution::models::PositionSplit;
 use crate::base::error::ParseError;
 use crate::base::money::Currency;
 use crate::base::time::{Millis, DAY, HOUR};
-use crate::links::discount::{DiscountStyle, ParamName, StoreDefaults};
+use crate::links::discount::{DiscountStyle, ParamName};
 use crate::links::link::CategoryRules;
-use crate::outbound::webhook::RetryPolicy;
 use crate::roster::influencers::Tiers;
-use crate::traffic::group_commit::{GroupCommit, MAX_GROUP};
+use crate::traffic::group_commit::MAX_GROUP;
 use crate::traffic::privacy::PrivacyConfig;
 use crate::traffic::storefront::Origins;
-
-/// The attribution job's settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttributionSettings {
-    /// Most conversions one run processes (`ATTRIBUTION_BATCH`, 2000).
-    pub batch: usize,
-    /// How far back late touchpoints reprocess conversions
-    /// (`REPROCESS_HORIZON_DAYS`, 7).
-    pub reprocess_horizon: Millis,
-    /// The period whose paths build the data-driven table
-    /// (`MARKOV_PERIOD_DAYS`, 90).
-    pub markov_period: Millis,
-    /// `HALF_LIFE_DAYS` (7) and `POSITION_SPLIT` (`40/20/40`).
-    pub models: ModelConfig,
-    /// `WINDOW_DAYS` (30), `INFLUENCER_WINDOW_DAYS` (60) and
-    /// `CHANNEL_WINDOWS` (`paid_search=7,email=14`).
-    pub journey: JourneyConfig,
-}
-
-impl Default for AttributionSettings {
-    fn default() -> Self {
-        AttributionSettings {
-            batch: 2000,
-            reprocess_horizon: 7 * DAY,
-            markov_period: 90 * DAY,
-            models: ModelConfig::default(),
-            journey: JourneyConfig::default(),
-        }
-    }
-}
-
-/// Everything configurable through plain vars.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// Base of short URLs (`SHORT_BASE_URL`); `None`: the request's origin.
-    pub short_base: Option<String>,
-    /// `DISCOUNT_STYLE` (default `shopify`) and `COUPON_PARAM` (default
-    /// `coupon`): the store-wide discount defaults.
-    pub store: StoreDefaults,
-    pub attribution: AttributionSettings,
-    /// The one currency reports are in (`REPORTING_CURRENCY`, USD).
-    pub reporting_currency: Currency,
-    /// Group commit of clicks (`CLICK_FLUSH_MS`, `CLICK_BATCH_MAX`).
-    pub clicks: GroupCommit,
-    /// The short domains links can be bound to (`SHORT_DOMAINS`).
-    pub short_domains: Vec<ShortDomain>,
-    /// Consent before the visitor cookie (`PRIVACY_MODE`, `CONSENT_COOKIE`,
-    /// `PRIVACY_SIGNALS`).
-    pub privacy: PrivacyConfig,
-    /// Raw clicks older than this many days are pruned by the cron
-    /// (`RETENTION_DAYS`); `None` keeps them.
-    pub retention_days: Option<u32>,
-    /// Influencer tiers by follower count (`TIER_THRESHOLDS`).
-    pub tiers: Tiers,
-    /// Product categories by destination path prefix (`PRODUCT_CATEGORIES`).
-    pub categories: CategoryRules,
-    /// Pre-launch link checks (`LINK_CHECKS_PER_RUN`, `LINK_CHECK_TIMEOUT_MS`).
-    pub link_checks: LinkChecks,
-    /// The shops storefront events may come from (`SHOP_ORIGINS`).
-    pub shop_origins: Origins,
-    /// Events one visitor may store per minute (`EVENTS_PER_MINUTE`, 60).
-    pub events_per_minute: u32,
-    /// Webhook retries (`WEBHOOK_RETRY_BASE_MS`, `WEBHOOK_GIVE_UP_HOURS`).
-    pub webhooks: RetryPolicy,
-}
-
-/// How the link check runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkChecks {
-    /// Links the cron re-checks per run (0 turns the daily re-check off):
-    /// each takes up to 4 agents × 10 hops of subrequests.
-    pub per_run: u32,
-    /// The time one hop may take.
-    pub timeout_ms: u32,
-}
-
-impl Default for LinkChecks {
-    fn default() -> Self {
-        LinkChecks {
-            per_run: 1,
-            timeout_ms: 5000,
-        }
-    }
-}
-
-/// One short domain: the host a request arrives on, and the origin its
-/// short URLs start with (`https://` unless the entry names a scheme).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShortDomain {
-    pub host: String,
-    pub origin: String,
-}
-
-/// `SHORT_DOMAINS`: comma-separated hosts or origins
-/// (`go.brand.com, https://brand.link, http://localhost:8787`).
-fn short_domains(v: &str) -> Result<Vec<ShortDomain>, (String, ParseError)> {
-    let mut out: Vec<ShortDomain> = Vec::new();
-    for entry in v.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let full = if entry.contains("://") {
-            entry.to_owned()
-        } else {
-            format!("https://{entry}")
-        };
-        let url = url::Url::parse(&full).ok().filter(|u| {
-            matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none()
-        });
-        let Some(host) = url.as_ref().and_then(|u| u.host_str()) else {
-            return Err(bad(
-                "SHORT_DOMAINS",
-                "must list hosts or http(s) origins, comma-separated",
-            ));
-        };
-        let host = host.to_owned();
-        if out.iter().all(|d| d.host != host) {
-            let origin = url.as_ref().map(|u| u.origin().ascii_serialization());
-            out.push(ShortDomain {
-                host,
-                origin: origin.unwrap_or_default(),
-            });
-        }
-    }
-    Ok(out)
-}
-
-impl Config {
-    /// The short domain named `host`, if configured.
-    pub fn short_domain(&self, host: &str) -> Option<&ShortDomain> {
-        self.short_domains.iter().find(|d| d.host == host)
-    }
-
-    /// The base of a link's short URL: its own domain's origin, else
-    /// `SHORT_BASE_URL`, else `fallback` (the request's origin).
-    pub fn short_base_for(&self, domain: Option<&str>, fallback: &str) -> String {
-        domain
-            .and_then(|d| self.short_domain(d))
-            .map(|d| d.origin.clone())
-            .or_else(|| self.short_base.clone())
-            .unwrap_or_else(|| fallback.to_owned())
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            short_base: None,
-            store: StoreDefaults::default(),
-            attribution: AttributionSettings::default(),
-            reporting_currency: Currency::parse("USD").expect("static"),
-            clicks: GroupCommit::default(),
-            short_domains: Vec::new(),
-            privacy: PrivacyConfig::default(),
-            retention_days: None,
-            tiers: Tiers::default(),
-            categories: CategoryRules::default(),
-            link_checks: LinkChecks::default(),
-            shop_origins: Origins::default(),
-            events_per_minute: 60,
-            webhooks: RetryPolicy::default(),
-        }
-    }
-}
-
-fn bad(name: &str, message: &str) -> (String, ParseError) {
-    (name.to_owned(), ParseError::new("invalid_config", message))
-}
 
 /// A positive number of hours up to a week, with up to three decimals
 /// (`0.001` h = 3.6 s, for tests), in milliseconds.
@@ -403,16 +241,8 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::tests::from;
     use crate::traffic::privacy::PrivacyMode;
-    use std::collections::HashMap;
-
-    fn from(pairs: &[(&str, &str)]) -> Result<Config, (String, ParseError)> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_vars(|k| map.get(k).cloned())
-    }
 
     #[test]
     fn privacy_and_retention() {
@@ -443,25 +273,6 @@ mod tests {
             short.retention_days,
             Some(67),
             "60-day influencer window + 7"
-        );
-    }
-
-    /// The redirect worker reads the same vars: its config must not drift.
-    #[test]
-    fn the_redirect_worker_has_the_full_workers_vars() {
-        let full = include_str!("../wrangler.toml");
-        let redirect = include_str!("../wrangler.redirect.toml");
-        let section = |toml: &'static str, from: &str, to: &str| {
-            let s = &toml[toml.find(from).unwrap()..];
-            &s[..s.find(to).unwrap()]
-        };
-        assert_eq!(
-            section(full, "\n[vars]", "[[kv_namespaces]]"),
-            section(redirect, "\n[vars]", "[[kv_namespaces]]")
-        );
-        assert_eq!(
-            section(full, "compatibility_date", "\n"),
-            section(redirect, "compatibility_date", "\n")
         );
     }
 
@@ -505,49 +316,6 @@ mod tests {
             ("WEBHOOK_GIVE_UP_HOURS", "200"),
         ] {
             assert_eq!(from(&[(name, value)]).unwrap_err().0, name, "{value}");
-        }
-    }
-
-    #[test]
-    fn short_domains_are_hosts_or_origins() {
-        let c = from(&[(
-            "SHORT_DOMAINS",
-            " go.brand.com, https://Brand.link/ ,http://localhost:8787,go.brand.com",
-        )])
-        .unwrap();
-        let got: Vec<(&str, &str)> = c
-            .short_domains
-            .iter()
-            .map(|d| (d.host.as_str(), d.origin.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("go.brand.com", "https://go.brand.com"),
-                ("brand.link", "https://brand.link"),
-                ("localhost", "http://localhost:8787"),
-            ]
-        );
-        assert_eq!(
-            c.short_base_for(Some("brand.link"), "http://x"),
-            "https://brand.link"
-        );
-        assert_eq!(c.short_base_for(None, "http://x"), "http://x");
-        assert_eq!(
-            Config::default().short_base_for(None, "http://x"),
-            "http://x"
-        );
-        for bad in [
-            "ftp://a.example",
-            "https://a.example/path",
-            "https://",
-            "a b",
-        ] {
-            assert_eq!(
-                from(&[("SHORT_DOMAINS", bad)]).unwrap_err().0,
-                "SHORT_DOMAINS",
-                "{bad}"
-            );
         }
     }
 
