@@ -6,7 +6,7 @@
 //!   `reporting`, `outbound`, and `config` on top); a module may import its
 //!   own domain and the domains below it, never one above. Nothing in the
 //!   core imports `edge`. In the shell, `edge/*.rs` is its base (it imports
-//!   no shell domain), `edge/entry.rs` is its top, and `edge/{domain}/`
+//!   no shell domain), `edge/entry/` is its top, and `edge/{domain}/`
 //!   imports the shell's base and the shell domains below it (and any of
 //!   the core).
 //! * **No cycles** between files, except a parent module's use of its own
@@ -67,7 +67,7 @@ enum Layer {
     EdgeBase,
     /// `edge/{domain}/`, by the domain's rank.
     Edge(usize),
-    /// `edge/entry.rs`: the entry points, which dispatch to every domain.
+    /// `edge/entry/`: the entry points, which dispatch to every domain.
     EdgeTop,
 }
 
@@ -91,7 +91,7 @@ fn layer_of(module: &[String]) -> Layer {
         [] => Layer::Root,
         [first, ..] if first == "tidy" => Layer::Root,
         [edge] if edge == "edge" => Layer::EdgeBase,
-        [edge, top] if edge == "edge" && top == "entry" => Layer::EdgeTop,
+        [edge, top, ..] if edge == "edge" && top == "entry" => Layer::EdgeTop,
         [edge, second, ..] if edge == "edge" => rank(second).map_or(Layer::EdgeBase, Layer::Edge),
         [first, ..] => rank(first).map_or(Layer::Root, Layer::Core),
     }

@@ -281,6 +281,7 @@ impl FromRow for Map<String, Value> {
 /// The metadata of a statement's result; a field D1 did not report (or
 /// reported as something else than a number) is `None`.
 #[derive(Debug, Clone, Copy, Default)]
+#[cfg(full)]
 pub struct Meta {
     pub changes: Option<usize>,
     pub last_row_id: Option<i64>,
@@ -310,6 +311,7 @@ impl D1Out {
     }
 
     /// The result's metadata.
+    #[cfg(full)]
     pub fn meta(&self) -> Meta {
         let meta = column(&self.0, "meta");
         let count = |name| safe_integer(&column(&meta, name)).and_then(|n| usize::try_from(n).ok());
@@ -329,6 +331,7 @@ async fn settle(p: Result<Promise, JsValue>) -> worker::Result<JsValue> {
 }
 
 /// Runs a statement and returns its rows and metadata.
+#[cfg(full)]
 pub async fn sys_all(s: &D1PreparedStatement) -> worker::Result<D1Out> {
     settle(s.inner().all()).await.map(D1Out)
 }
@@ -368,6 +371,7 @@ pub(super) fn stmt(
 }
 
 /// A value as one JSON text parameter (for `json_each(?n)`).
+#[cfg(full)]
 pub(super) fn json_text<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
@@ -386,6 +390,7 @@ pub(super) async fn first<T: FromRow>(
 }
 
 /// A statement's rows and metadata; failures are logged as `what`.
+#[cfg(full)]
 pub(super) async fn out(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
@@ -396,6 +401,7 @@ pub(super) async fn out(
 }
 
 /// All rows of a statement; failures are logged as `what`.
+#[cfg(full)]
 pub(super) async fn all<T: FromRow>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
@@ -404,6 +410,7 @@ pub(super) async fn all<T: FromRow>(
 }
 
 /// Runs a statement for its effect; failures are logged as `what`.
+#[cfg(full)]
 pub(super) async fn run(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
@@ -440,6 +447,7 @@ pub(super) async fn batch(
 }
 
 /// Like [`all`], and adds the rows D1 read to `rows_read`.
+#[cfg(full)]
 pub(super) async fn all_metered<T: FromRow>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
@@ -450,6 +458,7 @@ pub(super) async fn all_metered<T: FromRow>(
     r.rows().map_err(unavailable(what))
 }
 
+#[cfg(full)]
 row! {
     pub struct IdRow {
         pub id: i64,
@@ -458,11 +467,13 @@ row! {
 
 /// Counts rows read and written across the run's statements.
 #[derive(Default)]
+#[cfg(full)]
 pub struct Meter {
     pub read: usize,
     pub written: usize,
 }
 
+#[cfg(full)]
 impl Meter {
     pub fn add(&mut self, r: &D1Out) {
         let m = r.meta();
@@ -472,6 +483,7 @@ impl Meter {
 }
 
 /// All rows of a statement, counting the rows read in `meter`.
+#[cfg(full)]
 pub async fn read<T: FromRow>(
     meter: &mut Meter,
     s: worker::Result<D1PreparedStatement>,
@@ -480,6 +492,7 @@ pub async fn read<T: FromRow>(
     all_metered(s, what, &mut meter.read).await
 }
 
+#[cfg(full)]
 pub fn rows<T: FromRow>(r: Option<&D1Out>, what: &'static str) -> Result<Vec<T>, ApiError> {
     match r {
         Some(r) => r.rows().map_err(unavailable(what)),

@@ -15,21 +15,28 @@
 // The redirect worker (feature `redirect-only`) compiles the same modules
 // but reaches only the redirect path; the rest is dead there, and left out
 // of its wasm by the linker.
-#![cfg_attr(feature = "redirect-only", allow(dead_code, unused_imports))]
 
+#[cfg(full)]
 pub mod auth;
 pub mod d1;
 pub mod entry;
+#[cfg(full)]
 pub mod fx;
 pub mod http;
+#[cfg(full)]
 pub mod outbox;
 pub mod random;
 
+#[cfg(full)]
 pub mod attribution;
+#[cfg(full)]
 pub mod ingest;
 pub mod links;
+#[cfg(full)]
 pub mod outbound;
+#[cfg(full)]
 pub mod reporting;
+#[cfg(full)]
 pub mod roster;
 pub mod traffic;
 

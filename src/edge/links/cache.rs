@@ -11,17 +11,25 @@
 //! within about 60 s, and the memo holds an entry for 30 s. Admin writes
 //! update the memo of the isolate that made them at once.
 
+#[cfg(full)]
 use crate::base::error::ApiError;
 use crate::base::memo::Memo;
 use crate::base::time::{Millis, SECOND};
+#[cfg(full)]
 use crate::config::Config;
+#[cfg(full)]
 use crate::edge::http::unavailable;
+#[cfg(full)]
 use crate::edge::LINKS_KV;
-use crate::links::link::{CachedLink, LinkRecord};
+use crate::links::link::CachedLink;
+#[cfg(full)]
+use crate::links::link::LinkRecord;
 use crate::links::slug::Slug;
 use std::cell::RefCell;
+use worker::console_error;
 use worker::kv::KvStore;
-use worker::{console_error, Env};
+#[cfg(full)]
+use worker::Env;
 
 /// How long an isolate trusts what it read from KV.
 pub const MEMO_TTL: Millis = 30 * SECOND;
@@ -112,6 +120,7 @@ pub async fn put_missing(kv: &KvStore, slug: &Slug, now: Millis) -> Result<(), S
 
 /// Writes the link's redirect record to KV, before answering, so the new
 /// state is what the next redirect sees.
+#[cfg(full)]
 pub async fn publish(env: &Env, config: &Config, record: &LinkRecord) -> Result<(), ApiError> {
     let kv = env.kv(LINKS_KV).map_err(unavailable("KV binding"))?;
     crate::edge::links::cache::put(

@@ -6,10 +6,8 @@ use crate::base::pagination::Page;
 use crate::base::time::Millis;
 use crate::edge::d1::{all, first, query, row, IdRow};
 use crate::edge::http::conflict;
-use crate::edge::links::link_rows::{to_record, LinkRow, LINK_SELECT};
 use crate::edge::now;
 use crate::links::code::{CodeView, NewCode, PromoCode};
-use crate::links::link::LinkRecord;
 use crate::links::slug::Slug;
 use crate::links::utm_names::CampaignSlug;
 use worker::{D1Database, Response};
@@ -150,25 +148,6 @@ pub async fn code_owner(db: &D1Database, code: &PromoCode) -> Result<Option<i64>
     )
     .await?;
     Ok(row.map(|r| r.influencer_id))
-}
-
-/// The link `GET /c/{code}` goes to: the code's own link; else the newest
-/// active link of the code's influencer that carries the code; else the
-/// newest active link of that influencer (in the code's campaign, if set).
-pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<LinkRecord>> {
-    let row: Option<LinkRow> = first(query!(
-        db,
-        &format!(
-            "{LINK_SELECT} WHERE l.id = (SELECT COALESCE(k.link_id, \
-               (SELECT x.id FROM links x WHERE x.influencer_id = k.influencer_id AND x.status = 'active' \
-                  AND x.discount_code = k.code ORDER BY x.id DESC LIMIT 1), \
-               (SELECT x.id FROM links x WHERE x.influencer_id = k.influencer_id AND x.status = 'active' \
-                  AND (k.campaign_id IS NULL OR x.campaign_id = k.campaign_id) ORDER BY x.id DESC LIMIT 1)) \
-             FROM codes k WHERE k.code = ?1)"
-        ),
-        code.as_str()
-    ), "resolving code").await?;
-    row.map(to_record).transpose()
 }
 
 /// A link's `discount_code` must be a registered code of its influencer.

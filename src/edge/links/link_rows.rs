@@ -3,9 +3,12 @@
 //! slug, a page of them, or all.
 
 use crate::base::error::ApiError;
+#[cfg(full)]
 use crate::base::pagination::Page;
 use crate::base::time::Millis;
-use crate::edge::d1::{all, first, query, row};
+#[cfg(full)]
+use crate::edge::d1::all;
+use crate::edge::d1::{first, query, row};
 use crate::edge::http::unavailable;
 use crate::links::code::PromoCode;
 use crate::links::destination::Destination;
@@ -15,7 +18,9 @@ use crate::links::link::{
 };
 use crate::links::slug::Slug;
 use crate::links::targeting;
-use crate::links::utm_names::{CampaignSlug, Handle, Platform, Tag, UtmValue};
+#[cfg(full)]
+use crate::links::utm_names::Tag;
+use crate::links::utm_names::{CampaignSlug, Handle, Platform, UtmValue};
 use worker::D1Database;
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -214,6 +219,7 @@ pub async fn load_link(db: &D1Database, slug: &Slug) -> Result<Option<LinkRecord
 }
 
 /// A page of links, optionally only those carrying `tag`.
+#[cfg(full)]
 pub async fn list_links(db: &D1Database, page: Page, tag: Option<&Tag>) -> Result<Vec<LinkRecord>> {
     let rows: Vec<LinkRow> = all(
         query!(
@@ -234,6 +240,7 @@ pub async fn list_links(db: &D1Database, page: Page, tag: Option<&Tag>) -> Resul
 }
 
 /// The links of a JSON array of slugs.
+#[cfg(full)]
 pub async fn links_by_slugs(db: &D1Database, slugs_json: &str) -> Result<Vec<LinkRecord>> {
     let rows: Vec<LinkRow> = all(
         query!(
@@ -250,6 +257,7 @@ pub async fn links_by_slugs(db: &D1Database, slugs_json: &str) -> Result<Vec<Lin
 }
 
 /// Every link, oldest first (for the spreadsheet export).
+#[cfg(full)]
 pub async fn all_links(db: &D1Database) -> Result<Vec<LinkRecord>> {
     let rows: Vec<LinkRow> = all(
         Ok(query!(db, &format!("{LINK_SELECT} ORDER BY l.id"))),
@@ -257,4 +265,23 @@ pub async fn all_links(db: &D1Database) -> Result<Vec<LinkRecord>> {
     )
     .await?;
     rows.into_iter().map(to_record).collect()
+}
+
+/// The link `GET /c/{code}` goes to: the code's own link; else the newest
+/// active link of the code's influencer that carries the code; else the
+/// newest active link of that influencer (in the code's campaign, if set).
+pub async fn link_for_code(db: &D1Database, code: &PromoCode) -> Result<Option<LinkRecord>> {
+    let row: Option<LinkRow> = first(query!(
+        db,
+        &format!(
+            "{LINK_SELECT} WHERE l.id = (SELECT COALESCE(k.link_id, \
+               (SELECT x.id FROM links x WHERE x.influencer_id = k.influencer_id AND x.status = 'active' \
+                  AND x.discount_code = k.code ORDER BY x.id DESC LIMIT 1), \
+               (SELECT x.id FROM links x WHERE x.influencer_id = k.influencer_id AND x.status = 'active' \
+                  AND (k.campaign_id IS NULL OR x.campaign_id = k.campaign_id) ORDER BY x.id DESC LIMIT 1)) \
+             FROM codes k WHERE k.code = ?1)"
+        ),
+        code.as_str()
+    ), "resolving code").await?;
+    row.map(to_record).transpose()
 }

@@ -57,7 +57,7 @@ pub async fn link(
 }
 
 /// `GET`/`HEAD /c/{code}`: the code's influencer's link, with that code
-/// applied. Resolved in D1 on every visit (see `crate::edge::links::codes::link_for_code`).
+/// applied. Resolved in D1 on every visit (see `crate::edge::links::link_rows::link_for_code`).
 pub async fn code(
     req: &Request,
     env: &Env,
@@ -70,7 +70,7 @@ pub async fn code(
     };
     let store = config(env).store;
     let db = env.d1(DB)?;
-    let record = match crate::edge::links::codes::link_for_code(&db, &code).await {
+    let record = match crate::edge::links::link_rows::link_for_code(&db, &code).await {
         Ok(r) => r,
         Err(_) => return Err(worker::Error::RustError("code lookup failed".into())),
     };

@@ -31,13 +31,16 @@ use crate::traffic::group_commit::{ClickRow, Param, ROWS_PER_STATEMENT};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
-use wasm_bindgen::{JsCast, JsValue};
+#[cfg(full)]
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+#[cfg(full)]
 use worker::js_sys::{Array, Function, Object, Promise, Reflect};
+#[cfg(full)]
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{
-    console_error, console_log, console_warn, Context, D1Database, Delay, Env, MessageBatch,
-    MessageExt, Queue,
-};
+use worker::{console_error, console_warn, Context, D1Database, Delay, Env, Queue};
+#[cfg(full)]
+use worker::{console_log, MessageBatch, MessageExt};
 
 /// The producer binding of the click queue (optional).
 pub const CLICKS_QUEUE: &str = "CLICKS";
@@ -246,6 +249,7 @@ async fn spill(env: &Env, rows: &[ClickRow]) -> worker::Result<String> {
 /// attribution). A group is deleted only after its insert committed; a
 /// group drained twice is harmless (`ON CONFLICT DO NOTHING`). Returns the
 /// clicks written.
+#[cfg(full)]
 pub async fn drain_spills(env: &Env, db: &D1Database) -> worker::Result<usize> {
     let kv = env.kv(LINKS_KV)?;
     let mut written = 0;
@@ -272,6 +276,7 @@ pub async fn drain_spills(env: &Env, db: &D1Database) -> worker::Result<usize> {
 /// directly: `worker`'s `list()` decodes its answer with
 /// `serde_wasm_bindgen` (key metadata as JSON values), several KB of wasm
 /// for this one cron-time call.
+#[cfg(full)]
 async fn spill_names(env: &Env) -> worker::Result<Vec<String>> {
     let kv = Reflect::get(env, &JsValue::from_str(LINKS_KV))?;
     let list: Function = Reflect::get(&kv, &JsValue::from_str("list"))?.dyn_into()?;
@@ -304,6 +309,7 @@ async fn spill_names(env: &Env) -> worker::Result<Vec<String>> {
 /// wrangler.toml). For the dead-letter queue (a name ending in `-dlq`): the
 /// clicks are spilled to KV, for the cron to write once D1 is back. A
 /// message that is not a click can never succeed: it is logged and acked.
+#[cfg(full)]
 pub async fn consume(batch: MessageBatch<ClickRow>, env: &Env) -> worker::Result<()> {
     let mut rows = Vec::new();
     let mut messages = Vec::new();

@@ -4,4 +4,5 @@
 pub mod group_commit;
 pub mod privacy;
 pub mod stats;
+#[cfg(full)]
 pub mod storefront;

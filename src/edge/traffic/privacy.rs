@@ -6,7 +6,9 @@
 //! pruned under `RETENTION_DAYS`.
 
 use crate::base::error::ApiError;
-use crate::base::time::{Millis, DAY};
+#[cfg(full)]
+use crate::base::time::Millis;
+use crate::base::time::DAY;
 use crate::edge::d1::{batch, query, row, stmt};
 use crate::edge::http::unavailable;
 use crate::edge::{config, now, DB};
@@ -17,7 +19,9 @@ use crate::traffic::privacy::{ConsentFacts, Tracking};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::cell::RefCell;
-use worker::{console_error, console_log, D1Database, Env, Request};
+#[cfg(full)]
+use worker::console_log;
+use worker::{console_error, D1Database, Env, Request};
 
 thread_local! {
     /// `(day, salt)` of the current UTC day.
@@ -78,10 +82,12 @@ async fn daily_salt(env: &Env) -> Option<String> {
 }
 
 /// Clicks pruned per cron run at most (a bounded delete per invocation).
+#[cfg(full)]
 const PRUNE_PER_RUN: u32 = 50_000;
 
 /// The cron's privacy housekeeping: deletes the salts of past days and,
 /// under `RETENTION_DAYS`, prunes raw clicks older than that.
+#[cfg(full)]
 pub async fn housekeeping(db: &worker::D1Database, config: &crate::config::Config, now: Millis) {
     match crate::edge::traffic::privacy::delete_old_salts(db, now.div_euclid(DAY)).await {
         Ok(n) if n > 0 => console_log!("privacy: deleted {n} past day salt(s)"),
@@ -136,6 +142,7 @@ pub async fn stored_salt(db: &D1Database, day: i64, fresh: &str) -> Result<Strin
 
 /// Deletes the salts of days before `today`: anonymous visitor ids of
 /// those days can no longer be recomputed.
+#[cfg(full)]
 pub async fn delete_old_salts(db: &D1Database, today: i64) -> Result<usize, ApiError> {
     let delete = stmt(
         query!(db, "DELETE FROM daily_salts WHERE day < ?1", today),
@@ -150,6 +157,7 @@ pub async fn delete_old_salts(db: &D1Database, today: i64) -> Result<usize, ApiE
 /// attribution names; returns how many clicks went. Credits and rollups
 /// stay. The newest row is never deleted, so SQLite never hands its rowid
 /// out again (the rollup's watermark is a rowid).
+#[cfg(full)]
 pub async fn prune_clicks(db: &D1Database, cutoff: Millis, limit: u32) -> Result<usize, ApiError> {
     let statements = vec![
         stmt(

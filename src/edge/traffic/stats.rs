@@ -2,15 +2,20 @@
 //! clicks a click-limited link has had.
 
 use crate::base::error::ApiError;
+#[cfg(full)]
 use crate::base::time::Millis;
 use crate::edge::d1::{first, query, row};
+#[cfg(full)]
 use crate::edge::http::unavailable;
+#[cfg(full)]
 use crate::traffic::click::{LinkStats, StatsCounts, UNIQUE_WINDOW};
+#[cfg(full)]
 use std::collections::BTreeMap;
 use worker::D1Database;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
+#[cfg(full)]
 row! {
     struct StatsRow {
         clicks: Option<u64>,
@@ -29,6 +34,7 @@ row! {
 
 /// Human clicks, unique clicks (the `LAG()` form of the core's
 /// `count_unique`), unique visitors, bot clicks and clicks per app.
+#[cfg(full)]
 pub async fn link_stats(db: &D1Database, link_id: i64) -> Result<LinkStats> {
     let totals = query!(
         db,

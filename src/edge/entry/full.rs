@@ -1,10 +1,8 @@
-//! The worker's entry points, the top of the shell: `fetch` (the redirect
-//! worker's, which passes everything but links, codes and `/healthz` to the
-//! full worker through the `APP` service binding, and the full worker's,
-//! which dispatches every [`Route`] to its domain), `scheduled` (every
-//! minute: webhook deliveries; every 15 minutes: spilled clicks drained,
-//! then attribution, housekeeping, link checks and webhooks) and `queue`
-//! (the click queue's consumer).
+//! The full worker's entry points: `fetch`, which dispatches every
+//! [`Route`] to its domain; `scheduled` (every minute: webhook deliveries;
+//! every 15 minutes: spilled clicks drained, then attribution,
+//! housekeeping, link checks and webhooks); and `queue` (the click queue's
+//! consumer).
 
 use crate::base::error::ApiError;
 use crate::base::route::{route, Method, Route};
@@ -17,26 +15,6 @@ use worker::{
     ScheduledEvent,
 };
 
-#[cfg(feature = "redirect-only")]
-use crate::edge::APP;
-
-/// The redirect worker: links, codes and the health check here; every
-/// other request goes to the full worker, untouched.
-#[cfg(feature = "redirect-only")]
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let method = Method::parse(req.method().as_ref());
-    let path = req.path();
-    match route(method, &path) {
-        Route::Redirect(slug) => links::redirect::link(&req, &env, &ctx, slug, method).await,
-        Route::CodeRedirect(code) => links::redirect::code(&req, &env, &ctx, code, method).await,
-        Route::NotFound => links::redirect::not_found_page(),
-        Route::Health => Response::from_json(&serde_json::json!({"status": "ok"})),
-        _ => env.service(APP)?.fetch_request(req).await,
-    }
-}
-
-#[cfg(not(feature = "redirect-only"))]
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let method = Method::parse(req.method().as_ref());
@@ -108,7 +86,6 @@ pub const DELIVERY_CRON: &str = "* * * * *";
 
 /// The cron triggers: every minute, webhook deliveries; otherwise one
 /// bounded attribution run, housekeeping, link checks and deliveries.
-#[cfg(not(feature = "redirect-only"))]
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if event.cron() == DELIVERY_CRON {
@@ -141,7 +118,6 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 }
 
 /// The click queue's consumer (when a `CLICKS` queue is configured).
-#[cfg(not(feature = "redirect-only"))]
 #[event(queue)]
 async fn queue(batch: MessageBatch<ClickRow>, env: Env, _ctx: Context) -> Result<()> {
     traffic::group_commit::consume(batch, &env).await
