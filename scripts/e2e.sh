@@ -61,7 +61,7 @@ fi
 
 # Fault injection (tests/e2e/faults.rs) takes tables away from D1, so it
 # gets a worker and state of its own, and runs one test at a time. That
-# worker also runs in strict privacy mode (tests/e2e/strict.rs).
+# worker also runs in strict privacy mode (tests/e2e/strict_privacy.rs).
 if [ "$#" = 0 ] || [[ "$*" == *faults* ]] || [[ "$*" == *strict* ]]; then
   FSTATE="$(fresh_state faults)"
   STATES+=("$FSTATE")
@@ -70,7 +70,7 @@ if [ "$#" = 0 ] || [[ "$*" == *faults* ]] || [[ "$*" == *strict* ]]; then
   WORKER_LOG_LEVEL=info start_worker "$FSTATE" "$FLOG" --test-scheduled \
     --var "PRIVACY_MODE:strict" --var "CONSENT_COOKIE:cmp_consent=yes"
   LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_STATE="$FSTATE" LINKCREDIT_LOG="$FLOG" \
-    cargo test --features e2e --test e2e -- --ignored --test-threads=1 faults:: strict:: || status=$?
+    cargo test --features e2e --test e2e -- --ignored --test-threads=1 faults:: strict_privacy:: || status=$?
   if [ "$status" != 0 ]; then
     echo "e2e: fault tests failed; worker log follows"; tail -n 100 "$FLOG"
   fi

@@ -1,6 +1,6 @@
 //! The admin API: authentication, validation errors and the link resources.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 
 #[test]

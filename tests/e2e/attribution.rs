@@ -3,7 +3,7 @@
 //! the cron trigger; credits in D1 equal to hand-computed cents; reruns
 //! change nothing; a late touchpoint reprocesses only its conversion.
 
-use crate::support::*;
+use crate::harness::*;
 use linkcredit::traffic::ids::{ClickId, VisitorId};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

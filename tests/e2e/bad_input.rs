@@ -17,7 +17,7 @@
 //!
 //! The row builders are tables, one row per line, so rustfmt leaves them be.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -1,7 +1,7 @@
 //! Bots and link previews never count as human clicks; in-app visitors of
 //! escape links get the interstitial.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::json;
 
 const FB_PREVIEW: &str =

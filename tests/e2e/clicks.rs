@@ -1,7 +1,7 @@
 //! Click recording: rows in D1 (read back through stats) and the visitor
 //! cookie.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::json;
 
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";

@@ -1,7 +1,7 @@
 //! Server-side conversions, touchpoints, the Shopify webhook, promo-code
 //! fallback and identity stitching.
 
-use crate::support::*;
+use crate::harness::*;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};

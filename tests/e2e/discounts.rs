@@ -1,7 +1,7 @@
 //! Promo codes and discount URLs: every style's exact Location, `/c/{code}`,
 //! and the code rules.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 
 /// An influencer, a campaign (with `campaign_extra`) and a code for them.

@@ -2,7 +2,7 @@
 //! most 30 a minute per visitor (the e2e worker's EVENTS_PER_MINUTE), the
 //! leading indicators they feed, and `/t.js` in headless Chromium.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -6,7 +6,7 @@
 //! fresh state and runs them there, one at a time (`--ignored faults::`).
 //! Each test puts its table back however it ends.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! nothing, errors by line and column) and the master spreadsheet export,
 //! which imports back as a no-op.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 
 const HEADER: &str = "handle,name,primary_platform,follower_count,niche,contact_email,base_fee,\

@@ -2,7 +2,7 @@
 //! buyers from two influencers and from email, and a customer too recent
 //! for the horizon.
 
-use crate::support::*;
+use crate::harness::*;
 use linkcredit::traffic::ids::ClickId;
 use serde_json::{json, Value};
 

@@ -6,7 +6,7 @@
 //! run in parallel against one worker, so each one creates its own
 //! influencers, campaigns and links under unique names.
 
-mod support;
+mod harness;
 
 mod admin_api;
 mod attribution;
@@ -18,8 +18,8 @@ mod discounts;
 mod events;
 mod faults;
 mod import;
-mod linkcheck;
-mod links;
+mod link_check;
+mod link_tools;
 mod ltv;
 mod payouts;
 mod privacy;
@@ -27,5 +27,5 @@ mod redirect;
 mod refunds;
 mod reports;
 mod roster;
-mod strict;
+mod strict_privacy;
 mod webhooks;

@@ -2,7 +2,7 @@
 //! freezes the month, and a conversion that arrives later is an adjustment
 //! in the next open month.
 
-use crate::support::*;
+use crate::harness::*;
 use linkcredit::reporting::payout::Period;
 use linkcredit::traffic::ids::ClickId;
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! `strict.rs`, everywhere; uniques still count within the day; and the
 //! data-subject erasure endpoint.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

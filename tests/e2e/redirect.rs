@@ -1,6 +1,6 @@
 //! The redirect: exact Locations, query merging, headers, and 404s.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::json;
 
 const HUMAN_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";

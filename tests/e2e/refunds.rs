@@ -1,7 +1,7 @@
 //! Refunds: stored once, never more than the order, and credited revenue
 //! drops by exactly the refund under every model after the next run.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! scenario's data (called from `attribution::attribution_scenario` right
 //! after its first run, so the numbers are known by hand).
 
-use crate::support::*;
+use crate::harness::*;
 use linkcredit::base::time::{day_of, format_date};
 use serde_json::{json, Value};
 

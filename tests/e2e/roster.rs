@@ -2,7 +2,7 @@
 //! contact email) and content pieces (format, posted_at, product category),
 //! and reports by tier, format, product category and posted week.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! replay, a refund that dies after the retry limit (the e2e worker gives up
 //! after 7.2 s) and is replayed from the dead-letter list, and a broken link.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! page slower than the check's timeout (`scripts/e2e.sh` sets
 //! `LINK_CHECK_TIMEOUT_MS=1500`).
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! short domains and bulk operations. Each checks exact Locations and what
 //! D1 really stored.
 
-use crate::support::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
 //! `PRIVACY_MODE=strict`: no visitor cookie anywhere without consent. Runs
-//! against the second worker `scripts/e2e.sh` starts (`--ignored strict::`),
+//! against the second worker `scripts/e2e.sh` starts (`--ignored strict_privacy::`),
 //! which is configured strict.
 
 #[test]
