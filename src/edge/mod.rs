@@ -3,7 +3,9 @@
 //!
 //! The shell mirrors the core's domains (`traffic/`, `links/`, …): each
 //! folder holds the handlers of its routes and the SQL they run, as named
-//! constants or inline statements next to the code that binds them. The
+//! constants or inline statements next to the code that binds them; the
+//! statements `tests/sql/` runs natively against SQLite live in a
+//! folder's `sql.rs` (constants and text builders only, no `worker`). The
 //! files directly in `edge/` are its base, which imports no shell domain:
 //! the clock ([`now`], the only read in the crate), the configuration,
 //! HTTP and D1 helpers, bearer auth, random bytes, exchange rates and the

@@ -9,6 +9,7 @@ use crate::attribution::journey::{TouchKind, Touchpoint};
 use crate::base::error::ApiError;
 use crate::base::time::Millis;
 use crate::config::Config;
+use crate::edge::attribution::sql::{CANDIDATES_SQL, PERSON_KEYS_SQL};
 use crate::edge::d1::{json_text, query, read, row, Meter};
 use crate::ingest::identity;
 use crate::ingest::identity::IdKind;
@@ -81,12 +82,7 @@ pub async fn journeys_of(
         crate::base::sorting::set(rows.iter().flat_map(|r| r.4.iter().map(String::as_str)));
     let expansions: Vec<KeyRow> = read(
         &mut meter,
-        query!(
-            db,
-            "SELECT a.key AS seed, b.key AS key FROM identities a JOIN identities b ON b.person_id = a.person_id \
-             WHERE a.key IN (SELECT value FROM json_each(?1))",
-            json_text(&seeds)
-        ),
+        query!(db, PERSON_KEYS_SQL, json_text(&seeds)),
         "loading persons",
     )
     .await?;
@@ -135,21 +131,7 @@ pub async fn journeys_of(
         &mut meter,
         query!(
             db,
-            "SELECT 'click:' || k.id AS key, 'click' AS kind, k.ts AS at, 'influencer' AS channel, i.handle AS influencer, \
-                    cp.slug AS campaign, l.slug AS link, l.content, l.platform, k.code, k.app, NULL AS source, NULL AS medium, \
-                    k.visitor_id, NULL AS customer_id, NULL AS conversion_id \
-               FROM clicks k JOIN links l ON l.id = k.link_id JOIN influencers i ON i.id = l.influencer_id \
-               JOIN campaigns cp ON cp.id = l.campaign_id \
-              WHERE k.visitor_id IN (SELECT value FROM json_each(?1)) AND k.is_bot = 0 AND k.ts BETWEEN ?3 AND ?4 \
-             UNION ALL \
-             SELECT CASE t.kind WHEN 'code' THEN 'code:' ELSE 'tp:' END || t.id, t.kind, t.occurred_at, t.channel, i.handle, \
-                    cp.slug, NULL, NULL, NULL, t.code, NULL, t.source, t.medium, t.visitor_id, t.customer_id, \
-                    CASE t.kind WHEN 'code' THEN t.conversion_id END \
-               FROM touchpoints t LEFT JOIN influencers i ON i.id = t.influencer_id \
-               LEFT JOIN campaigns cp ON cp.id = t.campaign_id \
-              WHERE (t.kind = 'channel' AND t.occurred_at BETWEEN ?3 AND ?4 \
-                     AND (t.visitor_id IN (SELECT value FROM json_each(?1)) OR t.customer_id IN (SELECT value FROM json_each(?2)))) \
-                 OR (t.kind = 'code' AND t.conversion_id IN (SELECT value FROM json_each(?5)))",
+            CANDIDATES_SQL,
             json_text(&visitors),
             json_text(&customers),
             since,

@@ -12,9 +12,11 @@ use crate::base::time;
 use crate::base::time::{Millis, DAY, MINUTE};
 use crate::config::Config;
 use crate::edge::attribution::journeys::{journeys_of, own_keys, PendingRow};
-use crate::edge::attribution::rollups::{
-    dim_rollup_statements, retained_from, MaxRow, CLICK_ROLLUP_ADD_SQL, CLICK_ROLLUP_SQL,
-    CREDIT_ROLLUP_SQL,
+use crate::edge::attribution::rollups::{dim_rollup_statements, retained_from, MaxRow};
+use crate::edge::attribution::sql::{
+    CLICK_ROLLUP_ADD_SQL, CLICK_ROLLUP_DELETE_SQL, CLICK_ROLLUP_MARK_SQL, CLICK_ROLLUP_SQL,
+    CONVERSION_MARKS_SQL, CREDITS_DELETE_SQL, CREDIT_ROLLUP_DELETE_SQL, CREDIT_ROLLUP_SQL,
+    INSERT_CREDITS_SQL, LAST_CLICK_SQL, NEW_CLICK_DAYS_SQL, PICK_DIRTY_SQL, PICK_NEW_SQL,
 };
 use crate::edge::d1::{json_text, query, read, row, stmt, Meter};
 use crate::edge::http::unavailable;
@@ -159,19 +161,14 @@ async fn attribute(
     // The days of the clicks written since the last run (late ones too).
     let click_max: Vec<MaxRow> = read(
         meter,
-        Ok(query!(db, "SELECT MAX(rowid) AS m FROM clicks")),
+        Ok(query!(db, LAST_CLICK_SQL)),
         "reading the last click",
     )
     .await?;
     let click_max = click_max.first().and_then(|r| r.m).unwrap_or(click_rowid);
     let click_days: Vec<DayRow> = read(
         meter,
-        query!(
-            db,
-            "SELECT DISTINCT ts / 86400000 AS day FROM clicks WHERE rowid > ?1 AND rowid <= ?2",
-            click_rowid,
-            click_max
-        ),
+        query!(db, NEW_CLICK_DAYS_SQL, click_rowid, click_max),
         "finding days with new clicks",
     )
     .await?;
@@ -194,9 +191,7 @@ async fn attribute(
         meter,
         query!(
             db,
-            "SELECT id, occurred_at, revenue_minor - refunded_minor AS revenue_minor, currency, visitor_id, customer_id, \
-                    email_sha256 FROM conversions \
-             WHERE ((dirty = 1 AND occurred_at >= ?2) OR dirty = 2) AND id <= ?1 ORDER BY id LIMIT ?3",
+            PICK_DIRTY_SQL,
             watermark,
             now - settings.reprocess_horizon,
             limit
@@ -206,14 +201,7 @@ async fn attribute(
     .await?;
     let fresh: Vec<PendingRow> = read(
         meter,
-        query!(
-            db,
-            "SELECT id, occurred_at, revenue_minor - refunded_minor AS revenue_minor, currency, visitor_id, customer_id, \
-                    email_sha256 FROM conversions \
-             WHERE id > ?1 ORDER BY id LIMIT ?2",
-            watermark,
-            limit
-        ),
+        query!(db, PICK_NEW_SQL, watermark, limit),
         "picking new conversions",
     )
     .await?;
@@ -321,11 +309,7 @@ async fn attribute(
     let ids_json = json_text(&ids);
     let mut writes = vec![
         stmt(
-            query!(
-                db,
-                "DELETE FROM credits WHERE conversion_id IN (SELECT value FROM json_each(?1))",
-                ids_json
-            ),
+            query!(db, CREDITS_DELETE_SQL, ids_json),
             "binding credit delete",
         )?,
         stmt(
@@ -367,17 +351,7 @@ async fn attribute(
         .collect();
     for chunk in marks.chunks(ROWS_PER_STATEMENT) {
         writes.push(stmt(
-            query!(
-                db,
-                "UPDATE conversions SET attributed_at = ?2, dirty = 0, \
-                        path = (SELECT json_extract(value, '$.path') FROM json_each(?1) \
-                                WHERE json_extract(value, '$.id') = conversions.id), \
-                        reporting_minor = (SELECT json_extract(value, '$.reporting') FROM json_each(?1) \
-                                           WHERE json_extract(value, '$.id') = conversions.id) \
-                 WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))",
-                json_text(&chunk),
-                now
-            ),
+            query!(db, CONVERSION_MARKS_SQL, json_text(&chunk), now),
             "binding conversion marks",
         )?);
     }
@@ -455,11 +429,7 @@ async fn attribute(
     if !days.is_empty() {
         let days_json = json_text(&days);
         writes.push(stmt(
-            query!(
-                db,
-                "DELETE FROM credit_rollup WHERE day IN (SELECT value FROM json_each(?1))",
-                days_json
-            ),
+            query!(db, CREDIT_ROLLUP_DELETE_SQL, days_json),
             "binding credit rollup delete",
         )?);
         writes.push(stmt(
@@ -476,11 +446,7 @@ async fn attribute(
     if let (Some(first), Some(last)) = (click_days.first(), click_days.last()) {
         let days_json = json_text(&click_days);
         writes.push(stmt(
-            query!(
-                db,
-                "DELETE FROM click_rollup WHERE day IN (SELECT value FROM json_each(?1))",
-                days_json
-            ),
+            query!(db, CLICK_ROLLUP_DELETE_SQL, days_json),
             "binding click rollup delete",
         )?);
         writes.push(stmt(
@@ -517,7 +483,7 @@ async fn attribute(
         writes.extend(dim_rollup_statements(db, &json_text(&touched))?);
     }
     writes.push(stmt(
-        query!(db, "UPDATE attribution_state SET click_rollup_rowid = MAX(click_rollup_rowid, ?1) WHERE id = 1", click_max),
+        query!(db, CLICK_ROLLUP_MARK_SQL, click_max),
         "binding click rollup mark",
     )?);
     summary.status = "ok";
@@ -566,16 +532,3 @@ WITH converted AS (
 SELECT COALESCE(prev, '^') AS a, key AS b, COUNT(*) AS n FROM seq GROUP BY 1, 2
 UNION ALL
 SELECT key AS a, '$' AS b, COUNT(*) AS n FROM seq WHERE next IS NULL GROUP BY 1";
-
-const INSERT_CREDITS_SQL: &str = "\
-INSERT INTO credits (conversion_id, model, position, touchpoint_key, touch_kind, touched_at, converted_at, channel,
-                     channel_key, influencer, campaign, link, content, platform, app, code, revenue_minor, currency,
-                     conversion_micros, is_assist, reporting_minor)
-SELECT json_extract(value, '$.conversion_id'), json_extract(value, '$.model'), json_extract(value, '$.position'),
-       json_extract(value, '$.touchpoint_key'), json_extract(value, '$.touch_kind'), json_extract(value, '$.touched_at'),
-       json_extract(value, '$.converted_at'), json_extract(value, '$.channel'), json_extract(value, '$.channel_key'),
-       json_extract(value, '$.influencer'), json_extract(value, '$.campaign'), json_extract(value, '$.link'),
-       json_extract(value, '$.content'), json_extract(value, '$.platform'), json_extract(value, '$.app'),
-       json_extract(value, '$.code'), json_extract(value, '$.revenue_minor'), json_extract(value, '$.currency'),
-       json_extract(value, '$.conversion_micros'), json_extract(value, '$.is_assist'), json_extract(value, '$.reporting_minor')
-  FROM json_each(?1)";

@@ -9,6 +9,10 @@ use crate::edge::d1::{first, json_text, query, row, rows, stmt};
 use crate::edge::ingest::identities::{
     keys_of, mark_dirty, plan_statements, IdentityRow, VisitorRow,
 };
+use crate::edge::ingest::sql::{
+    code_touchpoint_sql, CLICK_VISITOR_SQL, CONVERSION_GUARD, CONVERSION_IDENTITIES_SQL,
+    CONVERSION_INSERT_SQL,
+};
 use crate::ingest::conversion::NewConversion;
 use crate::ingest::identity;
 use crate::ingest::identity::IdKind;
@@ -82,7 +86,7 @@ pub async fn ingest_conversion(
             query!(db, "SELECT id, fingerprint FROM conversions WHERE order_id = ?1", c.order_id),
             "binding order lookup",
         )?,
-        stmt(query!(db, "SELECT visitor_id FROM clicks WHERE id = ?1", click_id), "binding click lookup")?,
+        stmt(query!(db, CLICK_VISITOR_SQL, click_id), "binding click lookup")?,
         stmt(
             query!(
                 db,
@@ -94,8 +98,7 @@ pub async fn ingest_conversion(
         stmt(
             query!(
                 db,
-                "SELECT key, person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1)) \
-                 OR key = 'v:' || (SELECT visitor_id FROM clicks WHERE id = ?2)",
+                CONVERSION_IDENTITIES_SQL,
                 json_text(&direct_keys),
                 click_id
             ),
@@ -139,17 +142,13 @@ pub async fn ingest_conversion(
     let plan = identity::plan(&keys, &known);
 
     // 2. Writes, as one transaction.
-    const GUARD: &str =
-        "EXISTS (SELECT 1 FROM conversions WHERE order_id = ?1 AND fingerprint = ?2)";
     let landing = landing_utm
         .filter(|u| !u.is_empty())
         .map(|u| json!(crate::base::sorting::map(u.iter().cloned())).to_string());
     let mut writes = vec![stmt(
         query!(
             db,
-            "INSERT INTO conversions (order_id, occurred_at, revenue_minor, currency, click_id, visitor_id, customer_id, \
-                                      email_sha256, promo_codes, landing_utm, source, fingerprint, received_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(order_id) DO NOTHING",
+            CONVERSION_INSERT_SQL,
             c.order_id,
             c.occurred_at,
             c.revenue.minor,
@@ -170,12 +169,7 @@ pub async fn ingest_conversion(
         writes.push(stmt(
             query!(
                 db,
-                &format!(
-                    "INSERT OR IGNORE INTO touchpoints (kind, occurred_at, channel, visitor_id, customer_id, influencer_id, \
-                                                        campaign_id, code, conversion_id, received_at) \
-                     SELECT 'code', ?3, '{INFLUENCER_CHANNEL}', ?4, ?5, ?6, ?7, ?8, \
-                            (SELECT id FROM conversions WHERE order_id = ?1), ?9 WHERE {GUARD}"
-                ),
+                &code_touchpoint_sql(INFLUENCER_CHANNEL),
                 c.order_id,
                 fingerprint,
                 c.occurred_at,
@@ -194,7 +188,7 @@ pub async fn ingest_conversion(
             db,
             plan,
             now,
-            GUARD,
+            CONVERSION_GUARD,
             (&c.order_id, &fingerprint),
         )?);
         // The link may bring other touchpoints into this person's earlier
@@ -204,7 +198,7 @@ pub async fn ingest_conversion(
             &keys,
             0,
             c.occurred_at,
-            GUARD,
+            CONVERSION_GUARD,
             (&c.order_id, &fingerprint),
         )?);
     }

@@ -6,6 +6,10 @@ use crate::base::error::ApiError;
 use crate::base::route::Route;
 use crate::edge::auth::Admin;
 use crate::edge::d1::{all, batch, json_text, query, row, stmt};
+use crate::edge::ingest::sql::{
+    ERASE_CLICKS_SQL, ERASE_CONVERSIONS_SQL, ERASE_EVENTS_SQL, ERASE_FIND_SQL,
+    ERASE_IDENTITIES_SQL, ERASE_TOUCHPOINTS_SQL,
+};
 use crate::traffic::ids::{VisitorId, ID_BYTES};
 use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
@@ -42,12 +46,7 @@ pub async fn erase_person(
         }
     }
     let keys: Vec<KeyRow> = all(
-        query!(
-            db,
-            "SELECT key, person_id FROM identities WHERE person_id IN \
-               (SELECT person_id FROM identities WHERE key IN ('v:' || ?1, 'c:' || ?1))",
-            id
-        ),
+        query!(db, ERASE_FIND_SQL, id),
         "reading the person's identities",
     )
     .await?;
@@ -59,23 +58,12 @@ pub async fn erase_person(
     // Storefront events: the snippet's own visitor id, or any click of the
     // person's visitors (before the clicks are moved to fresh ids).
     let mut writes = vec![stmt(
-        query!(
-            db,
-            "DELETE FROM events WHERE visitor_key = 'v:' || ?1 \
-                OR click_id IN (SELECT id FROM clicks WHERE visitor_id IN (SELECT value FROM json_each(?2)))",
-            id,
-            json_text(&plan.visitors)
-        ),
+        query!(db, ERASE_EVENTS_SQL, id, json_text(&plan.visitors)),
         "binding event erasure",
     )?];
     for v in &plan.visitors {
         writes.push(stmt(
-            query!(
-                db,
-                "UPDATE clicks SET visitor_id = ?2, ad_click_ids = NULL WHERE visitor_id = ?1",
-                v,
-                fresh_visitor()
-            ),
+            query!(db, ERASE_CLICKS_SQL, v, fresh_visitor()),
             "binding click erasure",
         )?);
     }
@@ -85,35 +73,15 @@ pub async fn erase_person(
         json_text(&plan.emails),
     );
     writes.push(stmt(
-        query!(
-            db,
-            "UPDATE conversions SET visitor_id = NULL, customer_id = NULL, email_sha256 = NULL \
-             WHERE visitor_id IN (SELECT value FROM json_each(?1)) OR customer_id IN (SELECT value FROM json_each(?2)) \
-                OR email_sha256 IN (SELECT value FROM json_each(?3))",
-            &visitors,
-            &customers,
-            &emails
-        ),
+        query!(db, ERASE_CONVERSIONS_SQL, &visitors, &customers, &emails),
         "binding conversion erasure",
     )?);
     writes.push(stmt(
-        query!(
-            db,
-            "UPDATE touchpoints SET visitor_id = NULL, customer_id = NULL \
-             WHERE visitor_id IN (SELECT value FROM json_each(?1)) OR customer_id IN (SELECT value FROM json_each(?2))",
-            &visitors,
-            &customers
-        ),
+        query!(db, ERASE_TOUCHPOINTS_SQL, &visitors, &customers),
         "binding touchpoint erasure",
     )?);
     writes.push(stmt(
-        query!(
-            db,
-            "DELETE FROM identities WHERE person_id IN (SELECT value FROM json_each(?1)) \
-                OR key IN ('v:' || ?2, 'c:' || ?2)",
-            json_text(&persons),
-            id
-        ),
+        query!(db, ERASE_IDENTITIES_SQL, json_text(&persons), id),
         "binding identity erasure",
     )?);
     let results = batch(db, writes, "erasing a person").await?;

@@ -5,6 +5,7 @@
 use crate::base::error::ApiError;
 use crate::base::time::Millis;
 use crate::edge::d1::{json_text, query, row, stmt};
+use crate::edge::ingest::sql::{identity_insert_sql, identity_merge_sql, mark_dirty_sql};
 use crate::ingest::identity;
 use crate::ingest::identity::{IdKind, LinkPlan};
 use worker::{D1Database, D1PreparedStatement};
@@ -51,10 +52,7 @@ pub fn plan_statements(
         out.push(stmt(
             query!(
                 db,
-                &format!(
-                    "INSERT INTO identities (key, person_id, linked_at) SELECT ?3, ?4, ?5 WHERE {guard} \
-                     ON CONFLICT(key) DO NOTHING"
-                ),
+                &identity_insert_sql(guard),
                 guard_args.0,
                 guard_args.1,
                 key,
@@ -69,10 +67,7 @@ pub fn plan_statements(
         out.push(stmt(
             query!(
                 db,
-                &format!(
-                    "UPDATE identities SET person_id = ?3, linked_at = ?5 \
-                     WHERE person_id IN (SELECT value FROM json_each(?4)) AND {guard}"
-                ),
+                &identity_merge_sql(guard),
                 guard_args.0,
                 guard_args.1,
                 plan.person,
@@ -100,14 +95,7 @@ pub fn mark_dirty(
     stmt(
         query!(
             db,
-            &format!(
-                "WITH person(key) AS (SELECT value FROM json_each(?3) UNION SELECT b.key FROM identities a \
-                   JOIN identities b ON b.person_id = a.person_id WHERE a.key IN (SELECT value FROM json_each(?3))) \
-                 UPDATE conversions SET dirty = 1 \
-                 WHERE attributed_at IS NOT NULL AND occurred_at BETWEEN ?4 AND ?5 AND {guard} \
-                   AND ('v:' || visitor_id IN (SELECT key FROM person) OR 'c:' || customer_id IN (SELECT key FROM person) \
-                        OR 'e:' || email_sha256 IN (SELECT key FROM person))"
-            ),
+            &mark_dirty_sql(guard),
             guard_args.0,
             guard_args.1,
             json_text(keys),

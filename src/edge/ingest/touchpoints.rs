@@ -5,6 +5,7 @@ use crate::base::error::ApiError;
 use crate::base::time::Millis;
 use crate::edge::d1::{all, json_text, query, stmt};
 use crate::edge::ingest::identities::{keys_of, mark_dirty, plan_statements, IdentityRow};
+use crate::edge::ingest::sql::{IDENTITIES_SQL, TOUCHPOINT_GUARD, TOUCHPOINT_INSERT_SQL};
 use crate::ingest::identity;
 use crate::ingest::touchpoint::NewTouchpoint;
 use worker::D1Database;
@@ -16,11 +17,7 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
     let visitor = t.visitor_id.as_ref().map(|v| v.as_str());
     let keys = keys_of(visitor, t.customer_id.as_deref(), None);
     let known: Vec<IdentityRow> = all(
-        query!(
-            db,
-            "SELECT key, person_id FROM identities WHERE key IN (SELECT value FROM json_each(?1))",
-            json_text(&keys)
-        ),
+        query!(db, IDENTITIES_SQL, json_text(&keys)),
         "reading identities",
     )
     .await?;
@@ -28,8 +25,7 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
     let mut writes = vec![stmt(
         query!(
             db,
-            "INSERT INTO touchpoints (kind, occurred_at, channel, source, medium, campaign, visitor_id, customer_id, received_at) \
-             VALUES ('channel', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            TOUCHPOINT_INSERT_SQL,
             t.occurred_at,
             t.channel,
             t.source.as_ref().map(|s| s.as_str()),
@@ -42,7 +38,13 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
         "binding touchpoint insert",
     )?];
     if let Some(plan) = identity::plan(&keys, &known) {
-        writes.extend(plan_statements(db, &plan, now, "?1 = ?2", ("1", "1"))?);
+        writes.extend(plan_statements(
+            db,
+            &plan,
+            now,
+            TOUCHPOINT_GUARD,
+            ("1", "1"),
+        )?);
     }
     // Conversions after this touchpoint (within the longest window) may now
     // have it on their journeys.
@@ -54,7 +56,7 @@ pub async fn ingest_touchpoint(db: &D1Database, t: &NewTouchpoint, now: Millis) 
         &keys,
         t.occurred_at,
         t.occurred_at + reach,
-        "?1 = ?2",
+        TOUCHPOINT_GUARD,
         ("1", "1"),
     )?);
     let results = crate::edge::d1::batch(db, writes, "storing touchpoint").await?;

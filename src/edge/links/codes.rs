@@ -6,6 +6,7 @@ use crate::base::pagination::Page;
 use crate::base::time::Millis;
 use crate::edge::d1::{all, first, query, row, IdRow};
 use crate::edge::http::conflict;
+use crate::edge::links::sql::LIST_CODES_SQL;
 use crate::edge::now;
 use crate::links::code::{CodeView, NewCode, PromoCode};
 use crate::links::slug::Slug;
@@ -110,15 +111,11 @@ pub async fn insert_code(
 }
 
 pub async fn list_codes(db: &D1Database, page: Page) -> Result<(Vec<CodeView>, Vec<i64>)> {
-    let rows: Vec<CodeRow> = all(query!(
-        db,
-        "SELECT k.id, k.code, i.handle, c.slug AS campaign, l.slug AS link, k.description, k.created_at \
-         FROM codes k JOIN influencers i ON i.id = k.influencer_id \
-         LEFT JOIN campaigns c ON c.id = k.campaign_id LEFT JOIN links l ON l.id = k.link_id \
-         WHERE k.id > ?1 ORDER BY k.id LIMIT ?2",
-        page.after,
-        page.limit
-    ), "listing codes").await?;
+    let rows: Vec<CodeRow> = all(
+        query!(db, LIST_CODES_SQL, page.after, page.limit),
+        "listing codes",
+    )
+    .await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let views = rows
         .into_iter()

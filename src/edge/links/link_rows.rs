@@ -10,6 +10,9 @@ use crate::base::time::Millis;
 use crate::edge::d1::all;
 use crate::edge::d1::{first, query, row};
 use crate::edge::http::unavailable;
+#[cfg(full)]
+use crate::edge::links::sql::list_links_sql;
+use crate::edge::links::sql::LINK_SELECT;
 use crate::links::code::PromoCode;
 use crate::links::destination::Destination;
 use crate::links::discount::{DiscountSetting, DiscountStyle, ParamName};
@@ -24,15 +27,6 @@ use crate::links::utm_names::{CampaignSlug, Handle, Platform, UtmValue};
 use worker::D1Database;
 
 type Result<T> = std::result::Result<T, ApiError>;
-
-pub const LINK_SELECT: &str = "SELECT l.id, l.slug, l.destination, i.handle, c.slug AS campaign, \
-     l.content, l.platform, l.utm_medium, l.utm_term, l.status, l.expires_at, l.starts_at, l.max_clicks, l.expired_url, \
-     l.created_at, l.updated_at, \
-     l.discount_code, l.discount_style, l.discount_param, l.escape_in_app, \
-     c.discount_style AS campaign_discount_style, c.discount_param AS campaign_discount_param, \
-     l.rules, l.variants, l.domain, l.format, l.posted_at, l.product_category, l.category_explicit, \
-     (SELECT json_group_array(tag) FROM (SELECT tag FROM link_tags WHERE link_id = l.id ORDER BY tag)) AS tags \
-     FROM links l JOIN influencers i ON i.id = l.influencer_id JOIN campaigns c ON c.id = l.campaign_id";
 
 row! {
     pub struct LinkRow {
@@ -224,11 +218,7 @@ pub async fn list_links(db: &D1Database, page: Page, tag: Option<&Tag>) -> Resul
     let rows: Vec<LinkRow> = all(
         query!(
             db,
-            &format!(
-                "{LINK_SELECT} WHERE l.id > ?1 \
-                 AND (?3 IS NULL OR l.id IN (SELECT link_id FROM link_tags WHERE tag = ?3)) \
-                 ORDER BY l.id LIMIT ?2"
-            ),
+            &list_links_sql(),
             page.after,
             page.limit,
             tag.map(Tag::as_str)

@@ -4,7 +4,8 @@
 use crate::base::error::{ApiError, ParseError};
 use crate::base::time::Millis;
 use crate::edge::d1::{all, batch, first, json_text, query, row, stmt, IdRow};
-use crate::edge::links::link_rows::{to_record, LinkRow, LINK_SELECT};
+use crate::edge::links::link_rows::{to_record, LinkRow};
+use crate::edge::links::sql::LINK_SELECT;
 use crate::links::bulk::{BulkAction, BulkEdit, BULK_MAX};
 use crate::links::code::PromoCode;
 use crate::links::destination::Destination;
