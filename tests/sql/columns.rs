@@ -10,7 +10,7 @@ use crate::ingest_sql::{
     CLICK_VISITOR_SQL, CONVERSION_IDENTITIES_SQL, ERASE_FIND_SQL, IDENTITIES_SQL,
 };
 use crate::links_sql::{list_links_sql, LINK_SELECT, LIST_CODES_SQL};
-use crate::support::{columns, open, row_fields};
+use crate::test_db::{columns, open, row_fields};
 use std::collections::BTreeSet;
 
 #[test]

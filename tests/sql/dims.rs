@@ -9,7 +9,7 @@ use crate::attribution_sql::{
 };
 use crate::fixtures::{clicks, credits};
 use crate::rollups::roll_credits;
-use crate::support::{check, exec, json_text, open, rows, world, D, DAY, UNIQUE_GAP};
+use crate::test_db::{check, exec, json_text, open, rows, world, D, DAY, UNIQUE_GAP};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 

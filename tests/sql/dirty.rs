@@ -6,7 +6,7 @@
 
 use crate::attribution_sql::{CONVERSION_MARKS_SQL, PICK_DIRTY_SQL, PICK_NEW_SQL};
 use crate::shell::{ingest_touchpoint, store_conversion, Touch};
-use crate::support::{
+use crate::test_db::{
     check, click, exec, insert_clicks, json_text, open, rows, world, Order, DAY, T0,
 };
 use rusqlite::{params, Connection};

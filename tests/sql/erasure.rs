@@ -10,7 +10,7 @@ use crate::attribution_sql::{
 use crate::fixtures::{credit, insert_credits, link_touch};
 use crate::rollups::roll_credits;
 use crate::shell::{erase_person, ingest_touchpoint, store_conversion, Erased, Touch};
-use crate::support::{
+use crate::test_db::{
     click, code_touchpoint, exec, find_anywhere, insert_clicks, json_text, open, rows, snapshot,
     table_counts, world, Order, D, DAY, HOUR, MINUTE, T0, UNIQUE_GAP,
 };

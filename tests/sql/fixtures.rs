@@ -5,7 +5,7 @@
 //! inserted with `INSERT_CREDITS_SQL`), with exact weights.
 
 use crate::attribution_sql::INSERT_CREDITS_SQL;
-use crate::support::{
+use crate::test_db::{
     bot, click, conversion, exec, insert_clicks, json_text, Order, HOUR, MINUTE, T0,
 };
 use linkcredit::attribution::batch::CreditRow;

@@ -8,7 +8,7 @@ use crate::attribution_sql::{CONVERSION_MARKS_SQL, CREDITS_DELETE_SQL};
 use crate::fixtures::insert_credits;
 use crate::rollups::roll_credits;
 use crate::shell::{ingest_touchpoint, journey_reads, keys_of, Pending, Touch};
-use crate::support::{
+use crate::test_db::{
     check, click, code_touchpoint, conversion, exec, insert_clicks, json_text, open, rows, world,
     Order, D, DAY, HOUR, T0,
 };

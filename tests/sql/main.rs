@@ -22,4 +22,4 @@ mod journeys;
 mod pagination;
 mod rollups;
 mod shell;
-mod support;
+mod test_db;

@@ -4,7 +4,7 @@
 //! neither overlap nor skip, also while rows are added between requests.
 
 use crate::links_sql::{list_links_sql, LIST_CODES_SQL};
-use crate::support::{check, open, rows, world, T0};
+use crate::test_db::{check, open, rows, world, T0};
 use linkcredit::base::pagination::{next_cursor, Page};
 use linkcredit::links::utm_names::Tag;
 use rusqlite::{params, Connection};

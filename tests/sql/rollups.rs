@@ -10,7 +10,7 @@ use crate::attribution_sql::{
     REBUILD_MARK_SQL,
 };
 use crate::fixtures::{clicks, credit, credits, insert_credits, link_touch, CLICK_ROLLUP_COLUMNS};
-use crate::support::{
+use crate::test_db::{
     bot, check, click, conversion, exec, insert_clicks, json_text, open, rows, world, Order, D,
     DAY, HOUR, MINUTE, T0, UNIQUE_GAP,
 };

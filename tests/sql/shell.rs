@@ -10,7 +10,7 @@ use crate::ingest_sql::{
     ERASE_EVENTS_SQL, ERASE_FIND_SQL, ERASE_IDENTITIES_SQL, ERASE_TOUCHPOINTS_SQL, IDENTITIES_SQL,
     TOUCHPOINT_GUARD, TOUCHPOINT_INSERT_SQL,
 };
-use crate::support::{exec, json_text, rows, Order};
+use crate::test_db::{exec, json_text, rows, Order};
 use linkcredit::attribution::journey::JourneyConfig;
 use linkcredit::base::time::DAY;
 use linkcredit::ingest::identity::{self, Erasure, IdKind, LinkPlan};
