@@ -16,7 +16,7 @@ pub const LINK_SELECT: &str = "SELECT l.id, l.slug, l.destination, i.handle, c.s
 
 /// A page of links: ids after `?1` (the cursor), at most `?2`, only those
 /// tagged `?3` unless it is `NULL`.
-#[cfg(full)]
+#[cfg(any(full, test))]
 pub fn list_links_sql() -> String {
     format!(
         "{LINK_SELECT} WHERE l.id > ?1 \
@@ -26,7 +26,7 @@ pub fn list_links_sql() -> String {
 }
 
 /// A page of codes: ids after `?1` (the cursor), at most `?2`.
-#[cfg(full)]
+#[cfg(any(full, test))]
 pub const LIST_CODES_SQL: &str =
     "SELECT k.id, k.code, i.handle, c.slug AS campaign, l.slug AS link, k.description, k.created_at \
          FROM codes k JOIN influencers i ON i.id = k.influencer_id \
