@@ -76,7 +76,8 @@ if [ "$#" = 0 ] || [[ "$*" == *faults* ]] || [[ "$*" == *strict* ]]; then
   fi
 fi
 
-# The redirect worker (wrangler.redirect.toml, the `redirect-only` build) in
+# The redirect worker (wrangler.redirect.toml with wrangler.toml's [vars],
+# generated into .wrangler-redirect.toml; the `redirect-only` build) in
 # front of the full one, as deployed: one `wrangler dev` runs both, the
 # front serving the redirect itself and passing every API call through the
 # APP service binding. The redirect, discount and bot tests run through it,
@@ -89,7 +90,8 @@ if [ "$status" = 0 ] && { [ "$#" = 0 ] || [[ "$*" == *front* ]]; }; then
   STATES+=("$RSTATE")
   RLOG="$ROOT/target/e2e-front-wrangler.log"
   echo "e2e: starting the redirect worker in front of the full one (state $RSTATE)"
-  start_worker "$RSTATE" "$RLOG" -c wrangler.redirect.toml -c wrangler.toml
+  RCONFIG="$(python3 scripts/wrangler_config.py redirect)"
+  start_worker "$RSTATE" "$RLOG" -c "$RCONFIG" -c wrangler.toml
   if [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/openapi.json")" != 200 ]; then
     echo "e2e: the front worker does not pass API calls through"; tail -n 50 "$RLOG"; exit 1
   fi
