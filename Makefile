@@ -1,16 +1,17 @@
-# linkcredit: the two commands are `make dev` and `make test`.
+# linkcredit: the commands are `make dev`, `make test` and `make deploy`.
 # Every target runs scripts/setup.sh first, which installs whatever is
 # missing (npm packages, the wasm32 std, worker-build, wasm-bindgen-cli).
 
-.PHONY: dev test setup build fmt lint test-native test-e2e test-load bench seed-large fuzz clean
+.PHONY: dev test deploy setup build fmt lint test-native test-e2e test-deploy test-load bench seed-large fuzz clean
 
 ## Serve the worker on http://127.0.0.1:8787 with seeded demo data.
 dev: setup
 	bash scripts/dev.sh
 
 ## Everything CI runs: format, clippy (native and wasm32, both workers), native
-## tests, e2e (with fault injection, and through the redirect worker), the
-## wasm size budgets, and the load/restart/queue tests at a reduced size.
+## tests, e2e (with fault injection, and through the redirect worker), `make
+## deploy` against a stand-in wrangler, the wasm size budgets, and the
+## load/restart/queue tests at a reduced size.
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --all-features -- -D warnings
@@ -18,8 +19,18 @@ test: setup
 	bash scripts/clippy-wasm.sh --features redirect-only
 	cargo test
 	bash scripts/e2e.sh
+	bash scripts/deploy-test.sh
 	bash scripts/wasm-budget.sh
 	CLICKS=3000 CONVERSIONS=300 bash scripts/load.sh
+
+## Both workers to Cloudflare: finds or creates the D1 database, the KV
+## namespace and the queues by name, writes their ids into
+## .wrangler-deploy*.toml, applies the migrations, asks for the missing
+## secrets, deploys the full worker then the redirect worker, smoke-tests
+## both. Re-runnable. `make deploy DEPLOY_ARGS=--dry-run` changes nothing.
+DEPLOY_ARGS ?=
+deploy: setup
+	bash scripts/deploy.sh $(DEPLOY_ARGS)
 
 ## Benchmarks, one table each, merged into bench/results.json: native core
 ## (models, data-driven table, journeys); the redirect against a JS peer and
@@ -64,6 +75,10 @@ test-native:
 
 test-e2e: setup
 	bash scripts/e2e.sh
+
+## `make deploy` end to end against tests/deploy/fake-wrangler (no Cloudflare).
+test-deploy: setup
+	bash scripts/deploy-test.sh
 
 ## The load test at full size (20000 redirects at c64, 2000 conversions),
 ## the restart check and the queue path.

@@ -149,7 +149,7 @@ mod tests {
     /// wrangler.toml's `[vars]` are the one source of both workers' vars:
     /// they make a valid config, and the redirect worker's config has none
     /// of its own (scripts/wrangler_config.py appends wrangler.toml's section
-    /// to it, and checks that it parses to the same vars), on the same
+    /// to it, and scripts/deploy-test.sh checks what it writes), on the same
     /// compatibility date.
     #[test]
     fn both_workers_read_the_vars_of_wrangler_toml() {
