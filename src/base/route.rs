@@ -484,7 +484,10 @@ mod openapi_tests {
         let mut bodies = 0;
         for (template, ops) in doc["paths"].as_object().unwrap() {
             for (m, op) in ops.as_object().unwrap() {
-                if op.get("requestBody").is_none() {
+                // The Shopify webhook reads its raw body itself (checked
+                // below) and the dashboard login is a form.
+                let own_reader = ["/api/v1/webhooks/shopify", "/dashboard/login"];
+                if op.get("requestBody").is_none() || own_reader.contains(&template.as_str()) {
                     continue;
                 }
                 bodies += 1;
