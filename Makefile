@@ -9,8 +9,9 @@ dev: setup
 	bash scripts/dev.sh
 
 ## Everything CI runs: format, clippy (native and wasm32, both workers), native
-## tests, e2e (with fault injection, and through the redirect worker), `make
-## deploy` against a stand-in wrangler, the wasm size budgets, and the
+## tests, the OpenAPI document's validation, e2e (with fault injection, the
+## generated OpenAPI client, and through the redirect worker), `make deploy`
+## against a stand-in wrangler, the wasm size budgets, and the
 ## load/restart/queue tests at a reduced size.
 test: setup
 	cargo fmt --all -- --check
@@ -18,6 +19,7 @@ test: setup
 	bash scripts/clippy-wasm.sh
 	bash scripts/clippy-wasm.sh --features redirect-only
 	cargo test
+	node tests/openapi_lint.mjs
 	bash scripts/e2e.sh
 	bash scripts/deploy-test.sh
 	bash scripts/wasm-budget.sh
