@@ -3,8 +3,9 @@
 #!
 #! Builds the worker, applies the D1 migrations to a fresh temporary state
 #! directory, starts `wrangler dev` (workerd with local KV and D1) on a free
-#! port, waits for /healthz, runs `cargo test --features e2e --test e2e`
-#! against it, and stops it again, whatever happens.
+#! port, waits for /healthz, runs `cargo test --features e2e --test e2e`,
+#! tests/dashboard.mjs and scripts/openapi-client.sh against it, and stops
+#! it again, whatever happens.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -49,10 +50,13 @@ export LINKCREDIT_BASE_URL="$BASE" LINKCREDIT_ADMIN_TOKEN="$(devvar ADMIN_TOKEN)
 status=0
 cargo test --features e2e --test e2e -- "$@" || status=$?
 # The dashboard in a real headless browser, on the data the tests seeded
-# (the attribution scenario ran the job, so the rollups are filled).
+# (the attribution scenario ran the job, so the rollups are filled); then
+# the client generated from src/openapi.json, each response checked
+# against its schema.
 if [ "$status" = 0 ] && [ "$#" = 0 ]; then
   BASE="$LINKCREDIT_BASE_URL" TOKEN="$(devvar REPORTS_TOKEN)" OUT="$ROOT/target/dashboard.png" \
     node tests/dashboard.mjs || status=$?
+  bash scripts/openapi-client.sh || status=$?
 fi
 if [ "$status" != 0 ]; then
   echo "e2e: tests failed; worker log follows"; tail -n 100 "$LOG"
