@@ -17,8 +17,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 /// attempt, so receivers deduplicate on it.
 pub fn event_id(event_key: &str) -> String {
     let digest = Sha256::digest(event_key.as_bytes());
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("evt_{hex}")
+    format!("evt_{}", hex::encode(&digest[..12]))
 }
 
 /// The statement that queues `payload` for every active endpoint

@@ -243,19 +243,8 @@ impl NewConversion {
             self.promo_codes,
             self.email_sha256,
         ]);
-        hex(&Sha256::digest(canonical.to_string().as_bytes()))
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
-}
-
-/// Lower-case hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }
 
 /// One result of a batch, in the order of the request.

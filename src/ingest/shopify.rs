@@ -8,7 +8,7 @@
 use crate::base::error::{ApiError, ParseError};
 use crate::base::money::Currency;
 use crate::base::time::Millis;
-use crate::ingest::conversion::{self, hex, parse_external_id, NewConversion, Source};
+use crate::ingest::conversion::{self, parse_external_id, NewConversion, Source};
 use crate::links::landing::{parse_landing, Landing};
 use crate::traffic::ids::{ClickId, VisitorId};
 use base64::engine::general_purpose::STANDARD;
@@ -127,7 +127,7 @@ pub fn order_to_conversion(body: &[u8], now: Millis) -> Result<(NewConversion, L
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|e| e.contains('@'));
-    let email_sha256 = email.map(|e| hex(&Sha256::digest(e.to_lowercase().as_bytes())));
+    let email_sha256 = email.map(|e| hex::encode(Sha256::digest(e.to_lowercase().as_bytes())));
 
     Ok((
         NewConversion {
@@ -204,7 +204,7 @@ mod tests {
         assert_eq!(c.customer_id.as_deref(), Some("7001"));
         assert_eq!(
             c.email_sha256.as_deref(),
-            Some(hex(&Sha256::digest(b"jane@example.com")).as_str())
+            Some(hex::encode(Sha256::digest(b"jane@example.com")).as_str())
         );
         assert_eq!(c.source, Source::Shopify);
         assert_eq!(landing.utm, vec![("utm_source".into(), "sarah".into())]);

@@ -20,7 +20,6 @@ use crate::edge::attribution::sql::{
 };
 use crate::edge::d1::{json_text, query, read, row, stmt, Meter};
 use crate::edge::http::unavailable;
-use crate::ingest::conversion::hex;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -85,7 +84,7 @@ pub async fn run(
     trigger: &str,
 ) -> Result<RunSummary> {
     let mut meter = Meter::default();
-    let run_id = hex(&crate::edge::random::bytes::<8>());
+    let run_id = hex::encode(crate::edge::random::bytes::<8>());
     let mut summary = RunSummary {
         run_id: run_id.clone(),
         trigger: trigger.to_owned(),

@@ -18,7 +18,7 @@ fn mac_hex(secret: &str, t_secs: i64, body: &str) -> String {
     mac.update(t_secs.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    crate::ingest::conversion::hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The [`SIGNATURE_HEADER`] value for `body` sent at `t_secs` (Unix
