@@ -62,7 +62,7 @@ pub fn journeys(
                 .chain(by_conversion.get(&p.id).into_iter().flatten())
                 .copied()
                 .collect();
-            crate::base::sorting::sort(&mut idx);
+            idx.sort();
             idx.dedup();
             let touches = idx
                 .into_iter()
@@ -187,11 +187,11 @@ pub fn findings(pending: &[Pending], journeys: &[Vec<Touchpoint>]) -> Vec<Findin
                 detail: BTreeMap::new(),
             });
         }
-        let clicked: BTreeSet<&str> = crate::base::sorting::set(
-            j.iter()
-                .filter(|t| t.kind == TouchKind::Click)
-                .filter_map(|t| t.influencer.as_deref()),
-        );
+        let clicked: BTreeSet<&str> = j
+            .iter()
+            .filter(|t| t.kind == TouchKind::Click)
+            .filter_map(|t| t.influencer.as_deref())
+            .collect();
         for t in j.iter().filter(|t| t.kind == TouchKind::Code) {
             let influencer = t.influencer.as_deref().unwrap_or("");
             if !clicked.contains(influencer) {

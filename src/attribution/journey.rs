@@ -133,9 +133,7 @@ pub fn assemble(
 ) -> Vec<Touchpoint> {
     candidates
         .retain(|t| !t.is_bot && t.at <= converted_at && converted_at - t.at <= cfg.window(t));
-    crate::base::sorting::sort_by(&mut candidates, |a, b| {
-        a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key))
-    });
+    candidates.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
     // Repeat clicks of one link within the window collapse into the first.
     let mut last_click: BTreeMap<String, Millis> = BTreeMap::new();
     candidates.retain(|t| {

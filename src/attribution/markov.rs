@@ -119,7 +119,7 @@ impl Transitions {
         let mut out: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
         let mut totals = vec![0u64; n];
         let mut pairs: Vec<(u64, u64)> = self.counts.iter().map(|(k, v)| (*k, *v)).collect();
-        crate::base::sorting::sort(&mut pairs);
+        pairs.sort();
         for (k, c) in &pairs {
             totals[(k >> 32) as usize] += c;
         }

@@ -122,7 +122,7 @@ pub fn split(total: i64, weights: &[u128]) -> Vec<i64> {
         rems.push((prod % sum, i));
     }
     let leftover = total.max(0) - parts.iter().sum::<i64>();
-    crate::base::sorting::sort_by(&mut rems, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    rems.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, i) in rems.into_iter().take(leftover as usize) {
         parts[i] += 1;
     }

@@ -2,7 +2,7 @@
 //!
 //! Errors as the API reports them, request bodies read field by field,
 //! money in integer minor units and exchange rates, timestamps, CSV,
-//! keyset pagination, the route table, sorting and the isolate's memo.
+//! keyset pagination, the route table and the isolate's memo.
 //!
 //! May import: nothing else in the crate.
 
@@ -16,5 +16,4 @@ pub mod memo;
 pub mod money;
 pub mod pagination;
 pub mod route;
-pub mod sorting;
 pub mod time;

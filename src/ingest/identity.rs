@@ -90,18 +90,16 @@ pub struct LinkPlan {
 /// Plans the link of `keys`; `None` when there is nothing to link (fewer
 /// than two keys, or all of them already one person).
 pub fn plan(keys: &[String], existing: &[(String, String)]) -> Option<LinkPlan> {
-    let keys: BTreeSet<&str> = crate::base::sorting::set(keys.iter().map(String::as_str));
+    let keys: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
     if keys.len() < 2 {
         return None;
     }
-    let persons: BTreeSet<&str> = crate::base::sorting::set(
-        existing
-            .iter()
-            .filter(|(k, _)| keys.contains(k.as_str()))
-            .map(|(_, p)| p.as_str()),
-    );
-    let stored: BTreeSet<&str> =
-        crate::base::sorting::set(existing.iter().map(|(k, _)| k.as_str()));
+    let persons: BTreeSet<&str> = existing
+        .iter()
+        .filter(|(k, _)| keys.contains(k.as_str()))
+        .map(|(_, p)| p.as_str())
+        .collect();
+    let stored: BTreeSet<&str> = existing.iter().map(|(k, _)| k.as_str()).collect();
     let insert: Vec<String> = keys
         .iter()
         .filter(|k| !stored.contains(*k))

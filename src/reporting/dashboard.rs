@@ -222,7 +222,7 @@ pub fn render(d: &Data) -> String {
         .filter_map(|r| num(r.get("cpa")).map(|v| (label(r, "week"), v)))
         .collect();
     let mut apps: Vec<&Map<String, Value>> = d.by_app.iter().collect();
-    crate::base::sorting::sort_by(&mut apps, |a, b| {
+    apps.sort_by(|a, b| {
         num(b.get("unique_clicks"))
             .unwrap_or(0.0)
             .total_cmp(&num(a.get("unique_clicks")).unwrap_or(0.0))

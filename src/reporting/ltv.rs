@@ -188,7 +188,7 @@ pub fn build(p: &LtvParams, sums: &[GroupSums], now: Millis, currency: Currency)
             (rpc, m)
         })
         .collect();
-    crate::base::sorting::sort_by(&mut rows, |a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     json!({
         "model": p.model.as_str(),
         "group_by": p.group.as_str(),

@@ -150,7 +150,7 @@ pub fn adjustments(for_period: Period, now: &[Line], paid: &[Line]) -> Vec<Line>
         .chain(paid)
         .map(|l| (l.influencer.clone(), kind_of(l)))
         .collect();
-    crate::base::sorting::sort(&mut keys);
+    keys.sort();
     keys.dedup();
     let sum = |lines: &[Line], key: &(String, String)| -> i64 {
         lines

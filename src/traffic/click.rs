@@ -165,7 +165,7 @@ impl Click {
 /// the same thing with `LAG()`.
 pub fn count_unique<V: Ord + Clone>(clicks: &[(V, Millis)]) -> u64 {
     let mut sorted: Vec<(V, Millis)> = clicks.to_vec();
-    crate::base::sorting::sort(&mut sorted);
+    sorted.sort();
     let mut count = 0;
     let mut prev: Option<&(V, Millis)> = None;
     for c in &sorted {

@@ -78,8 +78,10 @@ pub async fn journeys_of(
     meter_out: Option<&mut usize>,
 ) -> Result<(Vec<Pending>, Vec<Vec<Touchpoint>>)> {
     let mut meter = Meter::default();
-    let seeds: BTreeSet<&str> =
-        crate::base::sorting::set(rows.iter().flat_map(|r| r.4.iter().map(String::as_str)));
+    let seeds: BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| r.4.iter().map(String::as_str))
+        .collect();
     let expansions: Vec<KeyRow> = read(
         &mut meter,
         query!(db, PERSON_KEYS_SQL, json_text(&seeds)),
@@ -96,7 +98,7 @@ pub async fn journeys_of(
     let pending: Vec<Pending> = rows
         .iter()
         .map(|(id, at, revenue, currency, own)| {
-            let mut keys: BTreeSet<String> = crate::base::sorting::set(own.iter().cloned());
+            let mut keys: BTreeSet<String> = own.iter().cloned().collect();
             for k in own {
                 keys.extend(person.get(k.as_str()).into_iter().flatten().cloned());
             }
@@ -110,11 +112,10 @@ pub async fn journeys_of(
             }
         })
         .collect();
-    let all_keys: BTreeSet<&str> = crate::base::sorting::set(
-        pending
-            .iter()
-            .flat_map(|p| p.keys.iter().map(String::as_str)),
-    );
+    let all_keys: BTreeSet<&str> = pending
+        .iter()
+        .flat_map(|p| p.keys.iter().map(String::as_str))
+        .collect();
     let visitors: Vec<&str> = all_keys
         .iter()
         .filter_map(|k| identity::value_of(k, IdKind::Visitor))

@@ -174,15 +174,17 @@ async fn attribute(
     // Days whose raw clicks retention may have pruned are never rebuilt:
     // clicks arriving that late are added to their rollup instead.
     let kept_from = retained_from(config, now);
-    let all_click_days: BTreeSet<i64> =
-        crate::base::sorting::set(click_days.into_iter().map(|d| d.day));
+    let all_click_days: BTreeSet<i64> = click_days.into_iter().map(|d| d.day).collect();
     let late_days: Vec<i64> = all_click_days
         .iter()
         .copied()
         .filter(|d| *d < kept_from)
         .collect();
-    let click_days: BTreeSet<i64> =
-        crate::base::sorting::set(all_click_days.iter().copied().filter(|d| *d >= kept_from));
+    let click_days: BTreeSet<i64> = all_click_days
+        .iter()
+        .copied()
+        .filter(|d| *d >= kept_from)
+        .collect();
 
     // 2. What to (re)process: dirty conversions first, then new ones.
     let limit = settings.batch as i64 + 1;
@@ -423,8 +425,10 @@ async fn attribute(
     )?);
     // Rollups for reports: the credit days this run touched, and the clicks
     // since the last run (from the day before, for late writes).
-    let days: BTreeSet<i64> =
-        crate::base::sorting::set(pending.iter().map(|p| time::day_of(p.occurred_at)));
+    let days: BTreeSet<i64> = pending
+        .iter()
+        .map(|p| time::day_of(p.occurred_at))
+        .collect();
     if !days.is_empty() {
         let days_json = json_text(&days);
         writes.push(stmt(
@@ -473,11 +477,11 @@ async fn attribute(
             "binding late click rollup",
         )?);
     }
-    let touched: BTreeSet<i64> = crate::base::sorting::set(
-        days.union(&click_days)
-            .copied()
-            .chain(late_days.iter().copied()),
-    );
+    let touched: BTreeSet<i64> = days
+        .union(&click_days)
+        .copied()
+        .chain(late_days.iter().copied())
+        .collect();
     if !touched.is_empty() {
         writes.extend(dim_rollup_statements(db, &json_text(&touched))?);
     }

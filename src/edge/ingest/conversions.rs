@@ -142,9 +142,13 @@ pub async fn ingest_conversion(
     let plan = identity::plan(&keys, &known);
 
     // 2. Writes, as one transaction.
-    let landing = landing_utm
-        .filter(|u| !u.is_empty())
-        .map(|u| json!(crate::base::sorting::map(u.iter().cloned())).to_string());
+    let landing = landing_utm.filter(|u| !u.is_empty()).map(|u| {
+        json!(u
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeMap<_, _>>())
+        .to_string()
+    });
     let mut writes = vec![stmt(
         query!(
             db,

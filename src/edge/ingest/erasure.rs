@@ -51,7 +51,7 @@ pub async fn erase_person(
     )
     .await?;
     let mut persons: Vec<&str> = keys.iter().map(|k| k.person_id.as_str()).collect();
-    crate::base::sorting::sort(&mut persons);
+    persons.sort();
     persons.dedup();
     let key_list: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
     let plan = crate::ingest::identity::Erasure::plan(id, &key_list);

@@ -214,7 +214,7 @@ async fn dashboard_data(env: &Env, query: &str) -> Result<crate::reporting::dash
         comparison: comparison.rows,
         weekly: weekly.rows,
         by_app: apps.rows,
-        quality: crate::base::sorting::map(counts.into_iter().map(|c| (c.kind, c.n))),
+        quality: counts.into_iter().map(|c| (c.kind, c.n)).collect(),
         checks,
         ltv: cohorts,
     })

@@ -154,7 +154,7 @@ fn view(
             None => totals.push((l.influencer.clone(), l.amount_minor)),
         }
     }
-    crate::base::sorting::sort(&mut totals);
+    totals.sort();
     json!({
         "period": period.label(),
         "model": model,

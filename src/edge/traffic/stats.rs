@@ -82,8 +82,7 @@ pub async fn link_stats(db: &D1Database, link_id: i64) -> Result<LinkStats> {
         first: r.first_click,
         last: r.last_click,
     });
-    let by_app: BTreeMap<String, u64> =
-        crate::base::sorting::map(apps.into_iter().map(|a| (a.app, a.clicks)));
+    let by_app: BTreeMap<String, u64> = apps.into_iter().map(|a| (a.app, a.clicks)).collect();
     Ok(LinkStats::new(counts, by_app))
 }
 

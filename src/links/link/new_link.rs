@@ -76,7 +76,7 @@ pub fn parse_tags(v: &Value) -> Result<Vec<Tag>, ApiError> {
             tags.push(tag);
         }
     }
-    crate::base::sorting::sort(&mut tags);
+    tags.sort();
     Ok(tags)
 }
 

@@ -28,7 +28,7 @@ pub fn build(p: &ReportParams, inputs: &Inputs, cur: Currency) -> Report {
         .chain(inputs.credits.keys().map(|(k, _)| k))
         .chain(inputs.engagement.keys())
         .collect();
-    crate::base::sorting::sort(&mut keys);
+    keys.sort();
     keys.dedup();
     let zero_clicks = ClickAgg::default();
     let zero_credit = CreditAgg::default();

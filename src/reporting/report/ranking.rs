@@ -48,7 +48,7 @@ pub fn rank(inputs: &[RankInput], min_sample: i64) -> Vec<Ranked> {
         .filter(|i| i.unique_clicks >= min_sample)
         .filter_map(|i| roi_bp(i).map(|r| (i, r)))
         .collect();
-    crate::base::sorting::sort_by(&mut eligible, |a, b| {
+    eligible.sort_by(|a, b| {
         b.1.cmp(&a.1)
             .then_with(|| a.0.influencer.cmp(&b.0.influencer))
     });
@@ -87,7 +87,7 @@ pub fn rank(inputs: &[RankInput], min_sample: i64) -> Vec<Ranked> {
             }),
         })
         .collect();
-    crate::base::sorting::sort_by(&mut rest, |a, b| a.influencer.cmp(&b.influencer));
+    rest.sort_by(|a, b| a.influencer.cmp(&b.influencer));
     out.extend(rest);
     out
 }

@@ -167,6 +167,6 @@ fn parse_tags(s: &str) -> Result<Vec<Tag>, ParseError> {
             format!("at most {MAX_TAGS} tags"),
         ));
     }
-    crate::base::sorting::sort(&mut tags);
+    tags.sort();
     Ok(tags)
 }

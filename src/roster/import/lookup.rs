@@ -14,7 +14,7 @@ pub(super) struct Lookup<'a>(Vec<(&'a str, usize)>);
 impl<'a> Lookup<'a> {
     pub(super) fn new(keys: impl Iterator<Item = &'a str>) -> Lookup<'a> {
         let mut v: Vec<_> = keys.zip(0..).collect();
-        crate::base::sorting::sort_by(&mut v, |a, b| a.0.cmp(b.0));
+        v.sort_by(|a, b| a.0.cmp(b.0));
         Lookup(v)
     }
 

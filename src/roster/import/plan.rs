@@ -266,7 +266,7 @@ fn planned(r: &ImportRow, old: Option<&ExistingLink>) -> PlannedLink {
         l.discount_code = e.discount_code.clone();
         l.discount_style = e.discount_style;
         l.tags = e.tags.clone();
-        crate::base::sorting::sort(&mut l.tags);
+        l.tags.sort();
     }
     r.format.clone().apply(&mut l.format);
     r.posted_at.clone().apply(&mut l.posted_at);
@@ -289,7 +289,7 @@ fn planned(r: &ImportRow, old: Option<&ExistingLink>) -> PlannedLink {
                 && l.discount_style == e.discount_style
                 && (l.tags == e.tags || {
                     let mut t = e.tags.clone();
-                    crate::base::sorting::sort(&mut t);
+                    t.sort();
                     l.tags == t
                 });
             if same {

@@ -39,7 +39,7 @@ impl Errors {
         if e.is_empty() {
             return Ok(ok);
         }
-        crate::base::sorting::sort_by(&mut e, |a, b| a.line.cmp(&b.line));
+        e.sort_by_key(|a| a.line);
         Err(e)
     }
 }
