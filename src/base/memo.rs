@@ -2,54 +2,52 @@
 //! between requests (the shell's link cache in front of KV).
 //!
 //! Entries expire `ttl` after they were stored; `now` is passed in, as
-//! everywhere in the core. The memo is bounded: storing into a full memo
-//! first drops the expired entries, and if that frees nothing, everything
-//! (a memo, not a store: a miss only costs one KV read).
+//! everywhere in the core. The memo is bounded (an [`lru::LruCache`]):
+//! storing a new key into a full memo drops the least recently used entry
+//! (a memo, not a store: a miss only costs one KV read). An expired entry
+//! is dropped when it is read.
 
 use crate::base::time::Millis;
+use lru::LruCache;
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
+use std::num::NonZeroUsize;
 
-#[derive(Debug)]
 pub struct Memo<K, V> {
-    entries: HashMap<K, (V, Millis)>,
+    entries: LruCache<K, (V, Millis)>,
     ttl: Millis,
-    capacity: usize,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+    /// At most `capacity` entries (at least one), allocated as they come.
     pub fn new(ttl: Millis, capacity: usize) -> Self {
         Memo {
-            entries: HashMap::new(),
+            entries: LruCache::sparse(NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN)),
             ttl,
-            capacity,
         }
     }
 
-    /// The value stored for `key`, unless it has expired by `now`.
-    pub fn get<Q: Eq + Hash + ?Sized>(&self, key: &Q, now: Millis) -> Option<V>
+    /// The value stored for `key`, unless it has expired by `now`. Reading
+    /// an entry makes it the most recently used.
+    pub fn get<Q: Eq + Hash + ?Sized>(&mut self, key: &Q, now: Millis) -> Option<V>
     where
         K: Borrow<Q>,
     {
-        self.entries
-            .get(key)
-            .filter(|(_, expires)| now < *expires)
-            .map(|(v, _)| v.clone())
+        match self.entries.get(key)? {
+            (v, expires) if now < *expires => Some(v.clone()),
+            _ => {
+                self.entries.pop(key);
+                None
+            }
+        }
     }
 
     pub fn put(&mut self, key: K, value: V, now: Millis) {
-        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
-            self.entries.retain(|_, (_, expires)| now < *expires);
-            if self.entries.len() >= self.capacity {
-                self.entries.clear();
-            }
-        }
-        self.entries.insert(key, (value, now + self.ttl));
+        self.entries.put(key, (value, now + self.ttl));
     }
 
     pub fn remove(&mut self, key: &K) {
-        self.entries.remove(key);
+        self.entries.pop(key);
     }
 
     pub fn len(&self) -> usize {
@@ -80,20 +78,23 @@ mod tests {
     }
 
     #[test]
-    fn a_full_memo_drops_expired_entries_first_then_everything() {
+    fn a_full_memo_drops_the_least_recently_used_entry() {
         let mut m = Memo::new(100, 3);
         m.put(1, "old", 0);
         m.put(2, "new", 90);
         m.put(3, "new", 90);
-        // Full: the expired entry 1 goes, 2 and 3 stay.
+        // Full: the least recently used entry 1 goes, 2 and 3 stay.
         m.put(4, "x", 150);
         assert_eq!(
             (m.len(), m.get(&2, 150), m.get(&1, 150)),
             (3, Some("new"), None)
         );
-        // Full of live entries: everything goes but the new one.
+        // Full of live entries: 2 was just read, so 3 is the one that goes.
         m.put(5, "y", 160);
-        assert_eq!((m.len(), m.get(&5, 160)), (1, Some("y")));
+        assert_eq!(
+            (m.len(), m.get(&5, 160), m.get(&3, 160), m.get(&2, 160)),
+            (3, Some("y"), None, Some("new"))
+        );
         // Replacing a key in a full memo drops nothing.
         let mut m = Memo::new(100, 2);
         m.put(1, "a", 0);

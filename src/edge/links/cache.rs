@@ -70,7 +70,7 @@ pub enum Lookup {
 /// What this isolate remembers about a slug: `Some(Some(link))`,
 /// `Some(None)` for a slug known not to exist, `None` if nothing (fresh).
 pub fn remembered(slug: &Slug, now: Millis) -> Option<Option<CachedLink>> {
-    MEMO.with(|m| m.borrow().get(slug.as_str(), now))
+    MEMO.with(|m| m.borrow_mut().get(slug.as_str(), now))
 }
 
 /// KV, remembering what it said (after [`remembered`] came up empty).

@@ -2,6 +2,8 @@
 //! counts events per network and minute in isolate memory.
 
 use crate::base::time::{self, Millis};
+use lru::LruCache;
+use std::num::NonZeroUsize;
 
 /// How many visitors' worth of events one network may send per minute:
 /// the per-network limit is this times `EVENTS_PER_MINUTE`.
@@ -11,20 +13,21 @@ pub const NETWORK_FACTOR: u32 = 20;
 /// at most `per_minute` events per network (the IP prefix, /24 or /48) in
 /// each fixed minute. The per-visitor limit (in D1, across isolates) can be
 /// dodged by inventing visitor ids; this cannot, within an isolate. Nothing
-/// of it is stored, and a full table starts over (a guard, not a ledger).
+/// of it is stored, and a full table drops the network it heard from least
+/// recently (a guard, not a ledger).
 #[derive(Debug)]
 pub struct NetworkLimiter {
-    windows: std::collections::HashMap<String, (i64, u32)>,
+    /// Network → (its minute, the events counted in it).
+    windows: LruCache<String, (i64, u32)>,
     per_minute: u32,
-    capacity: usize,
 }
 
 impl NetworkLimiter {
+    /// At most `capacity` networks (at least one), allocated as they come.
     pub fn new(per_minute: u32, capacity: usize) -> NetworkLimiter {
         NetworkLimiter {
-            windows: std::collections::HashMap::new(),
+            windows: LruCache::sparse(NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN)),
             per_minute,
-            capacity,
         }
     }
 
@@ -32,16 +35,7 @@ impl NetworkLimiter {
     /// over its limit for this minute (the event is not counted).
     pub fn allow(&mut self, network: &str, now: Millis) -> bool {
         let minute = now.div_euclid(time::MINUTE);
-        if self.windows.len() >= self.capacity && !self.windows.contains_key(network) {
-            self.windows.retain(|_, (m, _)| *m == minute);
-            if self.windows.len() >= self.capacity {
-                self.windows.clear();
-            }
-        }
-        let entry = self
-            .windows
-            .entry(network.to_owned())
-            .or_insert((minute, 0));
+        let entry = self.windows.get_or_insert_mut_ref(network, || (minute, 0));
         if entry.0 != minute {
             *entry = (minute, 0);
         }
@@ -68,7 +62,7 @@ mod tests {
         );
         assert!(l.allow("198.51.100", t), "another network");
         assert!(l.allow("203.0.113", t + time::MINUTE), "the next minute");
-        // A full table drops other minutes' windows first, then everything.
+        // A full table drops the network heard from least recently.
         assert!(l.allow("192.0.2", t + time::MINUTE));
         assert!(l.allow("2001:db8:1", t + 2 * time::MINUTE));
         assert!(l.windows.len() <= 2);
