@@ -1,11 +1,16 @@
 //! Timestamps: integer milliseconds since the Unix epoch, UTC.
 //!
-//! The core never reads the clock; the shell passes `now_ms` in. This module
-//! converts to and from RFC 3339 without a date-time crate (the civil-date
-//! conversions are Howard Hinnant's `days_from_civil` algorithms), which
-//! keeps the wasm small.
+//! The core never reads the clock; the shell passes `now_ms` in. Calendar
+//! dates and the epoch conversions are the `time` crate's (with
+//! `large-dates`: years -999,999 to 999,999, which covers every timestamp
+//! an offset can push past a four-digit year). The RFC 3339 grammar is read
+//! here: `time`'s own RFC 3339 parser takes no space for the `T`, refuses a
+//! leap second other than 23:59:60 UTC at a month's end and takes more than
+//! nine fraction digits, all of which this module has always done
+//! otherwise.
 
 use crate::base::error::ParseError;
+use ::time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
@@ -15,43 +20,68 @@ pub const MINUTE: Millis = 60 * SECOND;
 pub const HOUR: Millis = 60 * MINUTE;
 pub const DAY: Millis = 24 * HOUR;
 
-/// Days since the epoch of a proleptic Gregorian date.
+/// The Julian day number of 1970-01-01 (day 0 here).
+const EPOCH_JULIAN_DAY: i64 = 2_440_588;
+
+/// The date of a day number since the epoch, saturating at `time`'s range.
+fn date_of_day(day: i64) -> Date {
+    let (min, max) = (Date::MIN.to_julian_day(), Date::MAX.to_julian_day());
+    let jd = day
+        .saturating_add(EPOCH_JULIAN_DAY)
+        .clamp(i64::from(min), i64::from(max));
+    Date::from_julian_day(jd as i32).unwrap_or(Date::MIN)
+}
+
+/// The day number since the epoch of a date.
+fn day_number(date: Date) -> i64 {
+    i64::from(date.to_julian_day()) - EPOCH_JULIAN_DAY
+}
+
+/// A valid calendar date, or `None`.
+fn calendar_date(y: i64, m: i64, d: i64) -> Option<Date> {
+    let month = Month::try_from(u8::try_from(m).ok()?).ok()?;
+    Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()
+}
+
+/// Days since the epoch of a proleptic Gregorian date (`m` in 1..=12; a
+/// day past the month's end counts on into the next month).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let d = i64::from(d);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let year = y.clamp(i64::from(Date::MIN.year()), i64::from(Date::MAX.year())) as i32;
+    let month = Month::December.nth_next(m.clamp(1, 12) as u8);
+    let first = Date::from_calendar_date(year, month, 1).unwrap_or(Date::MIN);
+    day_number(first) + i64::from(d) - 1
 }
 
 /// The proleptic Gregorian date of a day number since the epoch.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let date = date_of_day(z);
+    (
+        i64::from(date.year()),
+        u32::from(u8::from(date.month())),
+        u32::from(date.day()),
+    )
 }
 
-/// Formats as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// Formats as `YYYY-MM-DDTHH:MM:SS.mmmZ` (saturating at `time`'s range,
+/// which no timestamp the API takes reaches).
 pub fn format_rfc3339(ms: Millis) -> String {
-    let days = ms.div_euclid(DAY);
-    let rem = ms.rem_euclid(DAY);
-    let (y, m, d) = civil_from_days(days);
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(
+        if ms < 0 {
+            PrimitiveDateTime::MIN
+        } else {
+            PrimitiveDateTime::MAX
+        }
+        .assume_utc(),
+    );
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / HOUR,
-        rem % HOUR / MINUTE,
-        rem % MINUTE / SECOND,
-        rem % SECOND
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
     )
 }
 
@@ -110,34 +140,36 @@ pub fn parse_rfc3339(s: &str) -> Result<Millis, ParseError> {
         millis *= 10i64.pow(3 - digits.len() as u32);
         i = end;
     }
-    let offset_min = match b.get(i) {
-        Some(b'Z' | b'z') if b.len() == i + 1 => 0,
+    let (oh, om) = match b.get(i) {
+        Some(b'Z' | b'z') if b.len() == i + 1 => (0, 0),
         Some(sign @ (b'+' | b'-')) if b.len() == i + 6 => {
             sep(i + 3, b":")?;
-            let oh = num(i + 1..i + 3)?;
-            let om = num(i + 4..i + 6)?;
+            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
             if oh > 23 || om > 59 {
                 return Err(invalid());
             }
-            let total = oh * 60 + om;
             if *sign == b'-' {
-                -total
+                (-oh, -om)
             } else {
-                total
+                (oh, om)
             }
         }
         _ => return Err(invalid()),
     };
-    let month_u = u32::try_from(month).map_err(|_| invalid())?;
-    if !(1..=12).contains(&month_u) || day < 1 || day > i64::from(days_in_month(year, month_u)) {
-        return Err(invalid());
-    }
+    let date = calendar_date(year, month, day).ok_or_else(invalid)?;
     // 60 is accepted for a leap second and folded into the next second.
-    if hour > 23 || minute > 59 || second > 60 {
-        return Err(invalid());
-    }
-    let days = days_from_civil(year, month_u, day as u32);
-    Ok(days * DAY + hour * HOUR + minute * MINUTE + second * SECOND + millis - offset_min * MINUTE)
+    let leap = second == 60;
+    let small = |n: i64| u8::try_from(n).map_err(|_| invalid());
+    let time = Time::from_hms_milli(
+        small(hour)?,
+        small(minute)?,
+        if leap { 59 } else { small(second)? },
+        millis as u16,
+    )
+    .map_err(|_| invalid())?;
+    let offset = UtcOffset::from_hms(oh as i8, om as i8, 0).map_err(|_| invalid())?;
+    let at = PrimitiveDateTime::new(date, time).assume_offset(offset);
+    Ok((at.unix_timestamp_nanos() / 1_000_000) as Millis + if leap { SECOND } else { 0 })
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
@@ -157,31 +189,23 @@ pub fn parse_date(s: &str) -> Result<i64, ParseError> {
             .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let m = u32::try_from(m).map_err(|_| invalid())?;
-    if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m)) {
-        return Err(invalid());
-    }
-    Ok(days_from_civil(y, m, d as u32))
+    calendar_date(y, m, d).map(day_number).ok_or_else(invalid)
 }
 
 /// `YYYY-MM-DD` of a day number.
 pub fn format_date(day: i64) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
+    let date = date_of_day(day);
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// The day number of a timestamp.
 pub fn day_of(ms: Millis) -> i64 {
     ms.div_euclid(DAY)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 #[cfg(test)]
