@@ -4,13 +4,24 @@
 //! Fields are separated by `,` and records by CRLF or LF (a lone CR is
 //! accepted too); a quoted field may hold `,`, line breaks and `""` for a
 //! quote. A UTF-8 BOM at the start is skipped and the empty text after the
-//! last line break is not a record.
+//! last line break is not a record; an empty line is a record of one empty
+//! field.
+//!
+//! The `csv` crate reads the records. It takes any text (a stray quote is
+//! kept as it is, an unclosed one runs to the end), so [`records`] then
+//! walks the text alongside the records it returned: each field must be
+//! written there as RFC 4180 writes it, which finds malformed quoting (and
+//! the line it starts on), and the empty lines `csv` skips.
 //!
 //! Exports are opened in spreadsheets, so [`write_row`] guards against
 //! formula injection: a field starting with `=`, `+`, `-` or `@` is written
 //! with a leading `'`. [`unguard`] takes it off again, so an export imports
 //! back unchanged (a field that already looks guarded, `'=x`, is guarded
-//! once more, so it survives the round trip too).
+//! once more, so it survives the round trip too). Which fields are quoted,
+//! and how, is `csv-core`'s, with two more: one that starts or ends with a
+//! space, and a record's only field when it is empty.
+
+use std::borrow::Cow;
 
 /// A malformed CSV text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,99 +39,161 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
 /// The records of `text`, each with the 1-based physical line it starts on
 /// (a quoted line break makes a record span several lines).
 pub fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // Every index below stops at an ASCII byte, so it is a char boundary.
-    let b = text.as_bytes();
-    let (mut i, mut line) = (0, 1);
-    let mut out = Vec::new();
-    while i < b.len() {
-        let start = line;
-        let err = |message: &str| CsvError {
-            line: start,
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut walk = Walk {
+        text,
+        at: bom,
+        line: 1,
+        out: Vec::new(),
+    };
+    for record in reader.records() {
+        let record = record.map_err(|e| walk.error(walk.line, &e.to_string()))?;
+        walk.empty_lines();
+        walk.record(&record)?;
+    }
+    walk.empty_lines();
+    if !walk.rest().is_empty() {
+        return Err(walk.error(walk.line, "malformed CSV"));
+    }
+    Ok(walk.out)
+}
+
+/// The text read so far (`at`, on `line`) and the records found in it.
+struct Walk<'a> {
+    text: &'a str,
+    at: usize,
+    line: usize,
+    out: Vec<(usize, Vec<String>)>,
+}
+
+impl Walk<'_> {
+    fn error(&self, line: usize, message: &str) -> CsvError {
+        CsvError {
+            line,
             message: message.to_owned(),
+        }
+    }
+
+    fn rest(&self) -> &str {
+        &self.text[self.at..]
+    }
+
+    /// Steps over one line break (CRLF, LF or CR), if one is next.
+    fn line_break(&mut self) -> bool {
+        let n = match self.rest().as_bytes() {
+            [b'\r', b'\n', ..] => 2,
+            [b'\r' | b'\n', ..] => 1,
+            _ => return false,
         };
-        let mut fields = Vec::new();
-        loop {
-            let mut field = String::new();
-            if b.get(i) == Some(&b'"') {
-                i += 1;
-                loop {
-                    let Some(q) = text[i..].find('"') else {
-                        return Err(err("a quoted field is not closed"));
-                    };
-                    let chunk = &text[i..i + q];
-                    line += chunk.matches('\n').count();
-                    field.push_str(chunk);
-                    i += q + 1;
-                    if b.get(i) != Some(&b'"') {
-                        break;
-                    }
-                    field.push('"');
-                    i += 1;
+        self.at += n;
+        self.line += 1;
+        true
+    }
+
+    /// The empty lines next (which `csv` skips; no record starts with a
+    /// line break): each a record of one empty field.
+    fn empty_lines(&mut self) {
+        let mut line = self.line;
+        while self.line_break() {
+            self.out.push((line, vec![String::new()]));
+            line = self.line;
+        }
+    }
+
+    /// One record `csv` read, checked against the text: each field quoted
+    /// (quotes doubled) or bare, then `,` or the end of the record.
+    fn record(&mut self, fields: &::csv::StringRecord) -> Result<(), CsvError> {
+        let start = self.line;
+        let n = fields.len();
+        let mut record = Vec::with_capacity(n);
+        for (i, field) in fields.iter().enumerate() {
+            if self.rest().starts_with('"') {
+                let quoted = format!("\"{}\"", field.replace('"', "\"\""));
+                if !self.rest().starts_with(&quoted) {
+                    return Err(self.error(start, self.quoting_problem()));
                 }
-                if !matches!(b.get(i), None | Some(b',' | b'\r' | b'\n')) {
-                    return Err(err("characters after a closing quote"));
-                }
+                self.at += quoted.len();
+                self.line += field.matches('\n').count();
+            } else if field.contains('"') || !self.rest().starts_with(field) {
+                return Err(self.error(
+                    start,
+                    "a quote inside an unquoted field (quote the field and double the quote)",
+                ));
             } else {
-                let end = b[i..]
-                    .iter()
-                    .position(|c| matches!(c, b',' | b'\r' | b'\n' | b'"'))
-                    .map_or(b.len(), |p| i + p);
-                if b.get(end) == Some(&b'"') {
-                    return Err(err(
-                        "a quote inside an unquoted field (quote the field and double the quote)",
-                    ));
-                }
-                field.push_str(&text[i..end]);
-                i = end;
+                self.at += field.len();
             }
-            fields.push(field);
-            match b.get(i) {
-                Some(b',') => i += 1,
-                None => break,
-                Some(c) => {
-                    i += if *c == b'\r' && b.get(i + 1) == Some(&b'\n') {
-                        2
-                    } else {
-                        1
-                    };
-                    line += 1;
-                    break;
-                }
+            record.push(field.to_owned());
+            let at_end = self.rest().is_empty() || self.line_break();
+            let delimited = !at_end && self.rest().starts_with(',');
+            if i + 1 < n && delimited {
+                self.at += 1;
+            } else if !(i + 1 == n && at_end) {
+                return Err(self.error(start, "characters after a closing quote"));
             }
         }
-        out.push((start, fields));
+        self.out.push((start, record));
+        Ok(())
     }
-    Ok(out)
+
+    /// What is wrong with the quoted field that starts here.
+    fn quoting_problem(&self) -> &'static str {
+        let b = self.rest().as_bytes();
+        let mut i = 1;
+        while let Some(q) = b[i..].iter().position(|&c| c == b'"') {
+            if b.get(i + q + 1) != Some(&b'"') {
+                return "characters after a closing quote";
+            }
+            i += q + 2;
+        }
+        "a quoted field is not closed"
+    }
 }
 
 /// Appends one record to `out`, ending it with CRLF. A field is quoted when
-/// it holds `,`, `"`, CR or LF or starts or ends with a space, and guarded
-/// with a leading `'` when a spreadsheet could take it for a formula.
+/// `csv-core` would quote it (it holds `,`, `"`, CR or LF), when it starts
+/// or ends with a space, and when it is the record's only field and empty;
+/// it is guarded with a leading `'` when a spreadsheet could take it for a
+/// formula.
 pub fn write_row(out: &mut String, fields: &[&str]) {
+    let necessary = csv_core::WriterBuilder::new().build();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let quote = f.contains([',', '"', '\r', '\n'])
+        let field: Cow<str> = if looks_like_formula(f) {
+            format!("'{f}").into()
+        } else {
+            (*f).into()
+        };
+        let quote = necessary.should_quote(field.as_bytes())
             || f.starts_with(' ')
             || f.ends_with(' ')
             // A lone empty field would be an empty line.
             || (fields.len() == 1 && f.is_empty());
         if quote {
-            out.push('"');
-        }
-        if looks_like_formula(f) {
-            out.push('\'');
-        }
-        if quote {
-            out.push_str(&f.replace('"', "\"\""));
-            out.push('"');
+            push_quoted(out, &field);
         } else {
-            out.push_str(f);
+            out.push_str(&field);
         }
     }
     out.push_str("\r\n");
+}
+
+/// `field` in quotes, its quotes doubled, as `csv-core` writes it.
+fn push_quoted(out: &mut String, field: &str) {
+    let mut writer = csv_core::WriterBuilder::new()
+        .quote_style(csv_core::QuoteStyle::Always)
+        .build();
+    // At most two quotes around every byte doubled.
+    let mut buf = vec![0; 2 * field.len() + 2];
+    let (_, _, n) = writer.field(field.as_bytes(), &mut buf);
+    let (_, m) = writer.finish(&mut buf[n..]);
+    // Quotes added between UTF-8 characters: still UTF-8.
+    out.push_str(&String::from_utf8_lossy(&buf[..n + m]));
 }
 
 /// A field without the formula guard [`write_row`] added: one leading `'`
