@@ -15,16 +15,12 @@
 use crate::base::error::ApiError;
 use crate::base::memo::Memo;
 use crate::base::time::{Millis, SECOND};
-#[cfg(full)]
-use crate::config::Config;
-#[cfg(full)]
-use crate::edge::http::unavailable;
-#[cfg(full)]
-use crate::edge::LINKS_KV;
 use crate::links::link::CachedLink;
 #[cfg(full)]
 use crate::links::link::LinkRecord;
 use crate::links::slug::Slug;
+#[cfg(full)]
+use crate::{config::Config, edge::http::unavailable, edge::LINKS_KV};
 use std::cell::RefCell;
 use worker::console_error;
 use worker::kv::KvStore;

@@ -34,13 +34,14 @@ use std::time::Duration;
 #[cfg(full)]
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
-#[cfg(full)]
-use worker::js_sys::{Array, Function, Object, Promise, Reflect};
-#[cfg(full)]
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, console_warn, Context, D1Database, Delay, Env, Queue};
 #[cfg(full)]
 use worker::{console_log, MessageBatch, MessageExt};
+#[cfg(full)]
+use worker::{
+    js_sys::{Array, Function, Object, Promise, Reflect},
+    wasm_bindgen_futures::JsFuture,
+};
 
 /// The producer binding of the click queue (optional).
 pub const CLICKS_QUEUE: &str = "CLICKS";

@@ -6,9 +6,10 @@ use crate::base::error::ApiError;
 use crate::base::time::Millis;
 use crate::edge::d1::{first, query, row};
 #[cfg(full)]
-use crate::edge::http::unavailable;
-#[cfg(full)]
-use crate::traffic::click::{LinkStats, StatsCounts, UNIQUE_WINDOW};
+use crate::{
+    edge::http::unavailable,
+    traffic::click::{LinkStats, StatsCounts, UNIQUE_WINDOW},
+};
 #[cfg(full)]
 use std::collections::BTreeMap;
 use worker::D1Database;
