@@ -4,7 +4,7 @@
 
 use crate::base::error::{ApiError, ParseError};
 use serde::Deserialize;
-use url::Url;
+use url::{Host, Url};
 
 /// What an endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,7 +75,8 @@ impl NewEndpoint {
     /// reports the first problem as a 400 naming its field:
     /// * `url`: required (`missing`, also when blank); an absolute `http` or
     ///   `https` URL with a host, no user name or password, no fragment, at
-    ///   most [`MAX_URL_LEN`] characters, else `invalid_url`;
+    ///   most [`MAX_URL_LEN`] characters, else `invalid_url`; `https`, or
+    ///   `http` to a loopback host only, else `insecure_url`;
     /// * `events`: required (`missing`), at least one (`empty`), each a known
     ///   kind (`unknown_event`); duplicates are dropped;
     /// * `secret`: required (`missing`, also when empty); [`MIN_SECRET_LEN`]
@@ -125,6 +126,14 @@ fn parse_url(s: Option<&str>) -> Result<String, ParseError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("must have a host"));
     }
+    if url.scheme() == "http" && !is_loopback(&url) {
+        // Deliveries carry hashed emails and click ids: never in clear text
+        // across a network. Plain http is for a receiver on this machine.
+        return Err(ParseError::new(
+            "insecure_url",
+            "url must be https (http only for a loopback address: 127.0.0.0/8, [::1] or localhost)",
+        ));
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid("must not contain a user name or password"));
     }
@@ -137,6 +146,17 @@ fn parse_url(s: Option<&str>) -> Result<String, ParseError> {
         )));
     }
     Ok(url.into())
+}
+
+/// Whether a URL's host is this machine (`127.0.0.0/8`, `::1`,
+/// `localhost`): the only hosts a webhook may reach over plain http.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(a)) => a.is_loopback(),
+        Some(Host::Ipv6(a)) => a.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 fn parse_events(names: Option<&[String]>) -> Result<Vec<EventKind>, ParseError> {
@@ -308,6 +328,30 @@ mod tests {
             "https://",
         ] {
             check(&ok(&format!("\"{bad}\"")), Err(("invalid_url", "url")));
+        }
+        // Plain http only to this machine.
+        for insecure in [
+            "http://hooks.example/lc",
+            "HTTP://Hooks.Example/",
+            "http://127.0.0.1.hooks.example/",
+            "http://10.0.0.1/hook",
+            "http://[2001:db8::1]/hook",
+        ] {
+            check(
+                &ok(&format!("\"{insecure}\"")),
+                Err(("insecure_url", "url")),
+            );
+        }
+        for local in [
+            "http://127.0.0.5:9/h",
+            "http://[::1]:8787/h",
+            "http://LOCALHOST:8787/h",
+        ] {
+            let want = local.replace("LOCALHOST", "localhost");
+            check(
+                &ok(&format!("\"{local}\"")),
+                Ok((&want, "link.broken", None)),
+            );
         }
         let long = format!("https://hooks.example/{}", "a".repeat(MAX_URL_LEN));
         check(&ok(&format!("\"{long}\"")), Err(("invalid_url", "url")));
