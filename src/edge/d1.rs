@@ -400,13 +400,40 @@ pub(super) async fn out(
         .map_err(unavailable(what))
 }
 
-/// All rows of a statement; failures are logged as `what`.
+/// Like [`out`], retrying a failure (a busy database, a dropped connection)
+/// three times, after 0.1, 0.4 and 1.6 s, as [`batch`] does: for the reads
+/// of [`all`] and [`all_metered`], and the claims (`UPDATE … RETURNING` of
+/// rows whose lease has expired), which a repeat cannot double.
+#[cfg(full)]
+async fn out_retrying(
+    stmt: worker::Result<D1PreparedStatement>,
+    what: &'static str,
+) -> Result<D1Out, ApiError> {
+    let stmt = stmt.map_err(unavailable(what))?;
+    let mut attempt = 0;
+    loop {
+        match crate::edge::d1::sys_all(&stmt).await {
+            Ok(out) => return Ok(out),
+            Err(e) if attempt < 3 => {
+                attempt += 1;
+                worker::console_warn!("{what}: attempt {attempt} failed ({e}); retrying");
+                worker::Delay::from(std::time::Duration::from_millis(25 * 4u64.pow(attempt))).await;
+            }
+            Err(e) => return Err(unavailable(what)(e)),
+        }
+    }
+}
+
+/// All rows of a statement; failures are retried, then logged as `what`.
 #[cfg(full)]
 pub(super) async fn all<T: FromRow>(
     stmt: worker::Result<D1PreparedStatement>,
     what: &'static str,
 ) -> Result<Vec<T>, ApiError> {
-    out(stmt, what).await?.rows().map_err(unavailable(what))
+    out_retrying(stmt, what)
+        .await?
+        .rows()
+        .map_err(unavailable(what))
 }
 
 /// Runs a statement for its effect; failures are logged as `what`.
@@ -453,7 +480,7 @@ pub(super) async fn all_metered<T: FromRow>(
     what: &'static str,
     rows_read: &mut usize,
 ) -> Result<Vec<T>, ApiError> {
-    let r = out(stmt, what).await?;
+    let r = out_retrying(stmt, what).await?;
     *rows_read += r.meta().rows_read.unwrap_or(0);
     r.rows().map_err(unavailable(what))
 }
