@@ -400,8 +400,7 @@ pub(super) async fn out(
         .map_err(unavailable(what))
 }
 
-/// Like [`out`], retrying a failure (a busy database, a dropped connection)
-/// three times, after 0.1, 0.4 and 1.6 s, as [`batch`] does: for the reads
+/// Like [`out`], with [`retrying`], as [`batch`] does: for the reads
 /// of [`all`] and [`all_metered`], and the claims (`UPDATE … RETURNING` of
 /// rows whose lease has expired), which a repeat cannot double.
 #[cfg(full)]
@@ -410,18 +409,7 @@ async fn out_retrying(
     what: &'static str,
 ) -> Result<D1Out, ApiError> {
     let stmt = stmt.map_err(unavailable(what))?;
-    let mut attempt = 0;
-    loop {
-        match crate::edge::d1::sys_all(&stmt).await {
-            Ok(out) => return Ok(out),
-            Err(e) if attempt < 3 => {
-                attempt += 1;
-                worker::console_warn!("{what}: attempt {attempt} failed ({e}); retrying");
-                worker::Delay::from(std::time::Duration::from_millis(25 * 4u64.pow(attempt))).await;
-            }
-            Err(e) => return Err(unavailable(what)(e)),
-        }
-    }
+    retrying(what, || sys_all(&stmt)).await
 }
 
 /// All rows of a statement; failures are retried, then logged as `what`.
@@ -459,14 +447,24 @@ pub(super) async fn batch(
     what: &'static str,
 ) -> Result<Vec<D1Out>, ApiError> {
     let statements = crate::edge::d1::statements(&statements);
-    let mut attempt = 0;
+    retrying(what, || sys_batch(db, &statements)).await
+}
+
+/// Runs `attempt` until it succeeds, retrying a failure (a busy database, a
+/// dropped connection) three times, after 0.1, 0.4 and 1.6 s; the last
+/// failure is logged as `what` and becomes a 503.
+async fn retrying<T, F: std::future::Future<Output = worker::Result<T>>>(
+    what: &'static str,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, ApiError> {
+    let mut tries = 0;
     loop {
-        match crate::edge::d1::sys_batch(db, &statements).await {
-            Ok(results) => return Ok(results),
-            Err(e) if attempt < 3 => {
-                attempt += 1;
-                worker::console_warn!("{what}: attempt {attempt} failed ({e}); retrying");
-                worker::Delay::from(std::time::Duration::from_millis(25 * 4u64.pow(attempt))).await;
+        match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(e) if tries < 3 => {
+                tries += 1;
+                worker::console_warn!("{what}: attempt {tries} failed ({e}); retrying");
+                worker::Delay::from(std::time::Duration::from_millis(25 * 4u64.pow(tries))).await;
             }
             Err(e) => return Err(unavailable(what)(e)),
         }
